@@ -1,0 +1,90 @@
+/**
+ * Recognises the JWT libraries' calls (PyJWT, python-jose, authlib/joserfc) under any import alias.
+ * Shared by the JWT rules and the workspace's auth inference; knows nothing of rules.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModuleModel } from './module-model';
+import { descendantsInScope } from './syntax';
+
+export type JwtLibrary = 'pyjwt' | 'jose' | 'authlib';
+
+export type JwtCallKind =
+  | 'decode' // verifies (unless options say otherwise) and returns claims
+  | 'encode'
+  | 'unverified-claims' // jose get_unverified_claims
+  | 'unverified-header' // get_unverified_header(s)
+  | 'jwk-client' // PyJWKClient(...) construction
+  | 'signing-key'; // PyJWKClient().get_signing_key_from_jwt(...)
+
+export interface JwtCall {
+  library: JwtLibrary;
+  kind: JwtCallKind;
+  call: Node;
+  /** The resolved callee (`jwt.decode`). */
+  callee: string;
+}
+
+const PYJWT_PREFIXES = ['jwt.api_jwt.PyJWT().', 'jwt.PyJWT().', 'jwt.api_jwt.', 'jwt.'];
+const JOSE_PREFIXES = ['jose.jwt.'];
+const AUTHLIB_PREFIXES = ['authlib.jose.jwt.', 'authlib.jose.JsonWebToken().', 'authlib.jose.rfc7519.JsonWebToken().', 'joserfc.jwt.'];
+
+function member(callee: string, prefixes: string[]): string | undefined {
+  for (const p of prefixes) if (callee.startsWith(p) && !callee.slice(p.length).includes('.')) return callee.slice(p.length);
+  return undefined;
+}
+
+/** Classifies a qualified callee name. */
+export function classifyJwtCallee(callee: string): { library: JwtLibrary; kind: JwtCallKind } | undefined {
+  let m = member(callee, JOSE_PREFIXES);
+  if (m !== undefined) {
+    if (m === 'decode') return { library: 'jose', kind: 'decode' };
+    if (m === 'encode') return { library: 'jose', kind: 'encode' };
+    if (m === 'get_unverified_claims') return { library: 'jose', kind: 'unverified-claims' };
+    if (m === 'get_unverified_header' || m === 'get_unverified_headers') return { library: 'jose', kind: 'unverified-header' };
+    return undefined;
+  }
+  m = member(callee, AUTHLIB_PREFIXES);
+  if (m !== undefined) {
+    if (m === 'decode') return { library: 'authlib', kind: 'decode' };
+    if (m === 'encode') return { library: 'authlib', kind: 'encode' };
+    return undefined;
+  }
+  if (/^jwt\.(jwks_client\.)?PyJWKClient\(\)\.get_signing_key(_from_jwt)?$/.test(callee)) return { library: 'pyjwt', kind: 'signing-key' };
+  if (/^jwt\.(jwks_client\.)?PyJWKClient$/.test(callee)) return { library: 'pyjwt', kind: 'jwk-client' };
+  m = member(callee, PYJWT_PREFIXES);
+  if (m !== undefined) {
+    if (m === 'decode' || m === 'decode_complete') return { library: 'pyjwt', kind: 'decode' };
+    if (m === 'encode') return { library: 'pyjwt', kind: 'encode' };
+    if (m === 'get_unverified_header') return { library: 'pyjwt', kind: 'unverified-header' };
+  }
+  return undefined;
+}
+
+export function classifyJwtCall(model: ModuleModel, call: Node): JwtCall | undefined {
+  const fn = call.childForFieldName('function');
+  const callee = model.resolveInstance(fn) ?? model.callee(call);
+  if (!callee) return undefined;
+  const kind = classifyJwtCallee(callee);
+  return kind ? { ...kind, call, callee } : undefined;
+}
+
+/** JWT library calls inside `scope` (a function body or the module), not looking into nested functions. */
+export function jwtCallsIn(model: ModuleModel, scope: Node): JwtCall[] {
+  const out: JwtCall[] = [];
+  for (const call of descendantsInScope(scope, 'call')) {
+    const c = classifyJwtCall(model, call);
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+/** Every JWT library call in the module, including those inside functions. */
+export function allJwtCalls(model: ModuleModel): JwtCall[] {
+  const out: JwtCall[] = [];
+  for (const call of model.root.descendantsOfType('call')) {
+    if (!call) continue;
+    const c = classifyJwtCall(model, call);
+    if (c) out.push(c);
+  }
+  return out;
+}
