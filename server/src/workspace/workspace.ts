@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { createHash } from 'crypto';
 import { ModuleModel } from '../python/module-model';
-import { parsePython } from '../python/parser';
+import { parsePython, type Tree } from '../python/parser';
 import { defaultSettings, type Settings } from '../core/settings';
 import { mergePins, normalizePackageName, pinsFromFile, VERSION_FILE_PATTERN, type PinnedVersion } from './pinned-versions';
 
@@ -24,6 +24,8 @@ export interface WorkspaceFile {
 export class Workspace {
   private readonly files = new Map<string, WorkspaceFile>();
   private readonly models = new Map<string, ModuleModel>();
+  /** Trees handed in by `setFile` (the language server's incremental parses), waiting to become models. */
+  private readonly parsed = new Map<string, Tree>();
   private readonly auxFiles = new Map<string, string>();
   private readonly memos = new Map<string, unknown>();
   private moduleIndex: Map<string, string[]> | undefined;
@@ -38,9 +40,14 @@ export class Workspace {
 
   // ---- files ------------------------------------------------------------------------------------
 
-  setFile(filePath: string, text: string): void {
+  /**
+   * Adds or updates a file. `tree`, when given, is the parse of `text` (the language server re-parses edited
+   * buffers incrementally); the workspace takes ownership of it and deletes it when it is no longer needed.
+   */
+  setFile(filePath: string, text: string, tree?: Tree): void {
     const abs = path.resolve(filePath);
     if (!abs.endsWith('.py')) {
+      tree?.delete();
       this.auxFiles.set(abs, text);
       this.pins = undefined;
       this.invalidate();
@@ -48,10 +55,14 @@ export class Workspace {
     }
     const hash = createHash('sha1').update(text).digest('hex');
     const prev = this.files.get(abs);
-    if (prev?.hash === hash) return;
+    if (prev?.hash === hash) {
+      tree?.delete();
+      return;
+    }
     const { moduleName, isPackage } = moduleNameFor(this.root, abs);
     this.files.set(abs, { path: abs, text, moduleName, isPackage, hash });
     this.dropModel(abs);
+    if (tree) this.parsed.set(abs, tree);
     if (!prev) this.moduleIndex = undefined;
     this.invalidate();
   }
@@ -88,17 +99,21 @@ export class Workspace {
     if (cached) return cached;
     const file = this.files.get(abs);
     if (!file) return undefined;
-    const model = new ModuleModel(parsePython(file.text), file.text, file.moduleName, file.isPackage);
+    const given = this.parsed.get(abs);
+    this.parsed.delete(abs);
+    const model = new ModuleModel(given ?? parsePython(file.text), file.text, file.moduleName, file.isPackage);
     this.models.set(abs, model);
     return model;
   }
 
   /** Frees every parse tree; models are rebuilt on demand. */
   dispose(): void {
-    for (const key of [...this.models.keys()]) this.dropModel(key);
+    for (const key of new Set([...this.models.keys(), ...this.parsed.keys()])) this.dropModel(key);
   }
 
   private dropModel(abs: string): void {
+    this.parsed.get(abs)?.delete();
+    this.parsed.delete(abs);
     const model = this.models.get(abs);
     if (model) {
       model.tree.delete();
