@@ -175,6 +175,11 @@ export class Workspace {
 
   // ---- derived facts ----------------------------------------------------------------------------
 
+  /** Drops every derived fact; call when the settings behind `settingsFor` changed (they can feed cross-file facts). */
+  settingsChanged(): void {
+    this.invalidate();
+  }
+
   /** Computes a cross-file fact once per workspace state. */
   memo<T>(key: string, compute: () => T): T {
     if (this.memos.has(key)) return this.memos.get(key) as T;
