@@ -1,0 +1,162 @@
+/**
+ * Runner B: runs the integration suite in a real VS Code 1.100.3 without downloading VS Code, the way VS Code's
+ * own test/integration/browser does: the VS Code server (from the cached code-server package) loads the
+ * extension under development and the compiled Mocha suite in its Node extension host once a headless Chromium
+ * opens the workbench; the web client reports the suite's exit code through window.codeAutomationExit and its
+ * output through window.codeAutomationLog, which this runner relays and turns into its own exit code.
+ *
+ * Usage: node out/test/vscode/runner-b.js [--workspace DIR] [--untrusted] [--grep REGEX]
+ *        [--extension DIR] [--tests DIR] [--timeout SECONDS]
+ * One VS Code window opens one folder, so each fixture workspace is one run; with no --workspace the runner
+ * runs every scenario in RUNS below, one after the other. The workspace is copied to a scratch folder first:
+ * tests edit and save files, and the checkout must stay clean.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as util from 'util';
+import { openBrowser } from './browser';
+import { ARTIFACTS, COMPILED_SUITE, FIXTURES, REPO_ROOT, copyTree } from './paths';
+import { makeTempRoot, startServer } from './vscode-server';
+
+interface Run {
+  name: string;
+  /** Fixture folder (absolute) opened as the workspace. */
+  workspace: string;
+  untrusted: boolean;
+  /** Mocha grep: which suites run in this window (suite titles carry the scenario tag). */
+  grep: string;
+}
+
+/** The scenarios: the trusted workspace runs every suite but the untrusted one, and vice versa. */
+const RUNS: Run[] = [
+  { name: 'trusted', workspace: path.join(FIXTURES, 'vulnerable-app'), untrusted: false, grep: '^(?!untrusted)' },
+  { name: 'untrusted', workspace: path.join(FIXTURES, 'vulnerable-app'), untrusted: true, grep: '^untrusted' },
+];
+
+interface Options {
+  runs: Run[];
+  extension: string;
+  tests: string;
+  timeoutSeconds: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  let workspace: string | undefined;
+  let untrusted = false;
+  let grep: string | undefined;
+  let extension = REPO_ROOT;
+  let tests = COMPILED_SUITE;
+  let timeoutSeconds = 600;
+  for (let i = 0; i < argv.length; i++) {
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return next;
+    };
+    switch (argv[i]) {
+      case '--workspace': workspace = path.resolve(value()); break;
+      case '--untrusted': untrusted = true; break;
+      case '--grep': grep = value(); break;
+      case '--extension': extension = path.resolve(value()); break;
+      case '--tests': tests = path.resolve(value()); break;
+      case '--timeout': timeoutSeconds = Number(value()); break;
+      default: throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  const runs = workspace
+    ? [{ name: path.basename(workspace) + (untrusted ? '-untrusted' : ''), workspace, untrusted, grep: grep ?? '' }]
+    : RUNS.map((run) => (grep === undefined ? run : { ...run, grep }));
+  return { runs, extension, tests, timeoutSeconds };
+}
+
+/**
+ * The extension host's console calls arrive as their raw arguments: Mocha's printf-style format strings
+ * (`%s`, `%d`) and VS Code's `%c` CSS directives. util.format renders both the way a terminal would.
+ */
+function plain(args: unknown[]): string {
+  return util.format(...args);
+}
+
+/** Runs one scenario; resolves to the suite's exit code (non-zero on any failure, timeout or crash). */
+async function runOne(run: Run, options: Options): Promise<number> {
+  const started = Date.now();
+  const scratch = makeTempRoot(`jwt-vscode-${run.name}-`);
+  const folder = path.join(scratch, path.basename(run.workspace));
+  copyTree(run.workspace, folder);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `vscode-server-${run.name}.log`);
+  fs.rmSync(logFile, { force: true });
+
+  console.log(`\n[runner-b] ${run.name}: VS Code 1.100.3, workspace ${folder}${run.untrusted ? ' (untrusted)' : ''}`);
+  const server = await startServer({
+    disableWorkspaceTrust: !run.untrusted,
+    logFile,
+    // The extension host inherits the server's environment: this is how the suite learns its scenario.
+    env: {
+      JWT_VSCODE_GREP: run.grep,
+      JWT_VSCODE_SCENARIO: run.name,
+      JWT_VSCODE_WORKSPACE: folder,
+    },
+  });
+  const browser = await openBrowser();
+  try {
+    const exit = new Promise<number>((resolve) => {
+      void browser.page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+    });
+    await browser.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      const line = plain(Array.isArray(args) ? args : [args]);
+      if (type === 'error') console.error(line);
+      else console.log(line);
+    });
+    // Errors in the workbench page itself (not the extension host) are worth seeing when a run hangs.
+    browser.page.on('pageerror', (error) => console.error(`[workbench] ${error.message}`));
+
+    const payload: Array<[string, string]> = [
+      ['extensionDevelopmentPath', server.remoteUri(options.extension)],
+      ['extensionTestsPath', server.remoteUri(options.tests)],
+      ['skipWelcome', 'true'],
+    ];
+    await browser.page.goto(server.workbenchUrl(folder, payload));
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), options.timeoutSeconds * 1000);
+    });
+    const result = await Promise.race([exit, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      const shot = path.join(ARTIFACTS, `runner-b-${run.name}-timeout.png`);
+      await browser.page.screenshot({ path: shot }).catch(() => undefined);
+      console.error(`[runner-b] ${run.name}: no result after ${options.timeoutSeconds} s (screenshot ${shot}, log ${logFile})`);
+      return 1;
+    }
+    console.log(`[runner-b] ${run.name}: extension host exited with ${result} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(options.tests, 'index.js'))) {
+    throw new Error(`compiled suite not found at ${options.tests}/index.js (run: npx tsc -p .)`);
+  }
+  let failed = 0;
+  for (const run of options.runs) {
+    const code = await runOne(run, options);
+    if (code !== 0) failed++;
+  }
+  const passed = options.runs.length - failed;
+  console.log(`[runner-b] scenarios: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(`[runner-b] ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  process.exitCode = 1;
+}).finally(() => {
+  // Exit explicitly: playwright and child pipes may hold the loop open; the exit hook kills what is left.
+  setImmediate(() => process.exit(process.exitCode ?? 0));
+});
