@@ -10,6 +10,7 @@ export const SEC305 = defineRule<MessageId>({
   severity: 'suggestion',
   fix: 'sometimes',
   checklist: [12],
+  prescan: /\bdebug\b|traceback/,
   messages: {
     app: '`{call}` enables debug mode, which answers unhandled errors with a traceback',
     uvicorn: '`{call}` runs the server with `debug=True`',

@@ -24,6 +24,12 @@ export interface RuleMeta<M extends string = string> {
    * References. The Example and Use instead sections hold one ```python block each; a test runs the rule on both.
    */
   docs: string;
+  /**
+   * A cheap text test: a file whose text does not match cannot produce a finding of this rule, so the analysis
+   * may skip it without parsing (as Semgrep does). Undefined: the rule runs on every file. It must be a superset
+   * of the rule's triggers; the prescan-equivalence test checks that results are identical with and without it.
+   */
+  prescan?: RegExp;
 }
 
 export interface ReportInput<M extends string = string> {
