@@ -65,6 +65,15 @@ export function registerEvidence(item: number, provider: EvidenceProvider): void
 export function audit(ws: Workspace, options: AuditOptions = {}): AuditResult {
   const { findings, notices } = analyzeWorkspace(ws, { reportUnusedSuppressions: true });
   options.onProgress?.(ws.allFiles().length, ws.allFiles().length);
+  return summarizeAudit(ws, findings, notices);
+}
+
+/**
+ * The audit result for findings already computed over the whole workspace (sorted, with SUP001 and the
+ * workspace-level checks): counts and the checklist. The language server analyses file by file, to report
+ * progress and honour cancellation, and then calls this, so it agrees with `audit()`.
+ */
+export function summarizeAudit(ws: Workspace, findings: Finding[], notices: Notice[]): AuditResult {
   const counts: Record<Severity, number> = { critical: 0, warning: 0, suggestion: 0 };
   for (const f of findings) counts[f.severity]++;
   const checklist = CHECKLIST.map((item): ChecklistItem => {
