@@ -7,66 +7,43 @@
  *
  * Usage: node out/test/vscode/runner-b.js [--workspace DIR] [--untrusted] [--grep REGEX]
  *        [--extension DIR] [--tests DIR] [--timeout SECONDS]
- * One VS Code window opens one folder, so each fixture workspace is one run; with no --workspace the runner
- * runs every scenario in RUNS below, one after the other. The workspace is copied to a scratch folder first:
+ * With no --workspace the runner runs every scenario of scenarios.ts, one window after the other. The workspace is copied to a scratch folder first:
  * tests edit and save files, and the checkout must stay clean.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as util from 'util';
 import { openBrowser } from './browser';
-import { ARTIFACTS, COMPILED_SUITE, FIXTURES, REPO_ROOT, copyTree } from './paths';
+import { ARTIFACTS, COMPILED_SUITE, REPO_ROOT, copyTree } from './paths';
+import { type Scenario, scenariosFromArgs, suiteEnv } from './scenarios';
 import { makeTempRoot, startServer } from './vscode-server';
 
-interface Run {
-  name: string;
-  /** Fixture folder (absolute) opened as the workspace. */
-  workspace: string;
-  untrusted: boolean;
-  /** Mocha grep: which suites run in this window (suite titles carry the scenario tag). */
-  grep: string;
-}
-
-/** The scenarios: the trusted workspace runs every suite but the untrusted one, and vice versa. */
-const RUNS: Run[] = [
-  { name: 'trusted', workspace: path.join(FIXTURES, 'vulnerable-app'), untrusted: false, grep: '^(?!untrusted)' },
-  { name: 'untrusted', workspace: path.join(FIXTURES, 'vulnerable-app'), untrusted: true, grep: '^untrusted' },
-];
-
 interface Options {
-  runs: Run[];
+  scenarios: Scenario[];
   extension: string;
   tests: string;
   timeoutSeconds: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  let workspace: string | undefined;
-  let untrusted = false;
-  let grep: string | undefined;
+  const { scenarios, rest } = scenariosFromArgs(argv);
   let extension = REPO_ROOT;
   let tests = COMPILED_SUITE;
   let timeoutSeconds = 600;
-  for (let i = 0; i < argv.length; i++) {
+  for (let i = 0; i < rest.length; i++) {
     const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      const next = rest[++i];
+      if (next === undefined) throw new Error(`${rest[i - 1]} needs a value`);
       return next;
     };
-    switch (argv[i]) {
-      case '--workspace': workspace = path.resolve(value()); break;
-      case '--untrusted': untrusted = true; break;
-      case '--grep': grep = value(); break;
+    switch (rest[i]) {
       case '--extension': extension = path.resolve(value()); break;
       case '--tests': tests = path.resolve(value()); break;
       case '--timeout': timeoutSeconds = Number(value()); break;
-      default: throw new Error(`unknown argument ${argv[i]}`);
+      default: throw new Error(`unknown argument ${rest[i]}`);
     }
   }
-  const runs = workspace
-    ? [{ name: path.basename(workspace) + (untrusted ? '-untrusted' : ''), workspace, untrusted, grep: grep ?? '' }]
-    : RUNS.map((run) => (grep === undefined ? run : { ...run, grep }));
-  return { runs, extension, tests, timeoutSeconds };
+  return { scenarios, extension, tests, timeoutSeconds };
 }
 
 /**
@@ -78,7 +55,7 @@ function plain(args: unknown[]): string {
 }
 
 /** Runs one scenario; resolves to the suite's exit code (non-zero on any failure, timeout or crash). */
-async function runOne(run: Run, options: Options): Promise<number> {
+async function runOne(run: Scenario, options: Options): Promise<number> {
   const started = Date.now();
   const scratch = makeTempRoot(`jwt-vscode-${run.name}-`);
   const folder = path.join(scratch, path.basename(run.workspace));
@@ -92,11 +69,7 @@ async function runOne(run: Run, options: Options): Promise<number> {
     disableWorkspaceTrust: !run.untrusted,
     logFile,
     // The extension host inherits the server's environment: this is how the suite learns its scenario.
-    env: {
-      JWT_VSCODE_GREP: run.grep,
-      JWT_VSCODE_SCENARIO: run.name,
-      JWT_VSCODE_WORKSPACE: folder,
-    },
+    env: suiteEnv(run, folder),
   });
   const browser = await openBrowser();
   try {
@@ -144,11 +117,11 @@ async function main(): Promise<void> {
     throw new Error(`compiled suite not found at ${options.tests}/index.js (run: npx tsc -p .)`);
   }
   let failed = 0;
-  for (const run of options.runs) {
+  for (const run of options.scenarios) {
     const code = await runOne(run, options);
     if (code !== 0) failed++;
   }
-  const passed = options.runs.length - failed;
+  const passed = options.scenarios.length - failed;
   console.log(`[runner-b] scenarios: ${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
