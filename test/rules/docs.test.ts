@@ -23,6 +23,16 @@ function pythonBlock(text: string): string | undefined {
   return /```python\n([\s\S]*?)```/.exec(text)?.[1];
 }
 
+/**
+ * Non-Python files of an example (for workspace-level rules such as SEC304): a fenced block of another language
+ * whose first line is a comment naming the file, e.g. "```dotenv" then "# .env".
+ */
+function auxBlocks(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/```(?!python)\w*\n# ([^\s]+)\n([\s\S]*?)```/g)) out[m[1]] = `# ${m[1]}\n${m[2]}`;
+  return out;
+}
+
 before(async () => {
   await initParser();
 });
@@ -48,16 +58,16 @@ describe('rule documentation', () => {
         const good = pythonBlock(section(rule.docs, 'Use instead'));
         assert.ok(bad, 'Example has no ```python block');
         assert.ok(good, 'Use instead has no ```python block');
-        const run = (code: string) => {
-          const ws = workspaceOf({ 'example.py': code });
+        const run = (code: string, section: string) => {
+          const ws = workspaceOf({ 'example.py': code, ...auxBlocks(section) });
           try {
             return analyzeWorkspace(ws, { onlyRules: [rule.code] }).findings.filter((f) => f.code === rule.code && f.severity === rule.severity);
           } finally {
             ws.dispose();
           }
         };
-        assert.ok(run(bad).length > 0, 'the Example does not trigger the rule');
-        assert.deepEqual(run(good).map((f) => f.message), [], 'the Use instead example triggers the rule');
+        assert.ok(run(bad, section(rule.docs, 'Example')).length > 0, 'the Example does not trigger the rule');
+        assert.deepEqual(run(good, section(rule.docs, 'Use instead')).map((f) => f.message), [], 'the Use instead example triggers the rule');
       });
     });
   }

@@ -29,9 +29,14 @@ function sourceFiles(dir: string): string[] {
   return listFilesRecursive(dir).filter((f) => f.endsWith('.py') && !f.endsWith('.fixed.py'));
 }
 
+/** `.env`, `.env.local`, `.env.production`: workspace-level rules (SEC304) annotate these like Python files. */
+function envFiles(dir: string): string[] {
+  return listFilesRecursive(dir).filter((f) => /^\.env(\..+)?$/.test(path.basename(f)));
+}
+
 function expectationsOf(dir: string, code: string): Map<string, Expectation[]> {
   const out = new Map<string, Expectation[]>();
-  for (const file of sourceFiles(dir)) {
+  for (const file of [...sourceFiles(dir), ...envFiles(dir)]) {
     out.set(file, parseExpectations(fs.readFileSync(file, 'utf8')).filter((e) => e.code === code));
   }
   return out;
