@@ -191,12 +191,14 @@ export function dictOptions(model: ModuleModel, expr: Node | undefined, call: No
           const name = stringValue(left.childForFieldName('subscript'));
           const stmt = node.parent?.type === 'expression_statement' ? node.parent : undefined;
           if (name !== undefined) out.entries.set(name, entry(model, name, right, stmt, false));
+          else out.opaque = true;
         }
         continue;
       }
       const fn = node.childForFieldName('function');
       if (fn?.type !== 'attribute' || fn.childForFieldName('object')?.text !== expr.text || fn.childForFieldName('attribute')?.text !== 'update') continue;
       const args = callArguments(node);
+      if (args.splats.length) out.opaque = true;
       for (const [name, value] of args.keywords) out.entries.set(name, entry(model, name, value, undefined, false));
       for (const p of args.positional) {
         if (p.type !== 'dictionary') {
