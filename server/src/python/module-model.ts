@@ -103,7 +103,7 @@ export function statusCodeOf(node: Node | undefined): number | undefined {
   if (!node) return undefined;
   const v = literalValue(node);
   if (typeof v === 'number') return v;
-  const m = /HTTP_(\d{3})\b/.exec(node.text);
+  const m = /HTTP_(\d{3})(?![0-9])/.exec(node.text);
   if (m) return Number(m[1]);
   if (/\bHTTPStatus\.UNAUTHORIZED\b/.test(node.text)) return 401;
   if (/\bHTTPStatus\.FORBIDDEN\b/.test(node.text)) return 403;
