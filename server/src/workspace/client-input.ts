@@ -8,7 +8,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ClassInfo, FastApiMarker, FieldInfo, FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
-import { callArguments, children, descendantsInScope, dottedName, stringValue } from '../python/syntax';
+import { callArguments, children, descendantsInScope, dottedName, literalValue, stringValue } from '../python/syntax';
 import type { Workspace } from './workspace';
 
 export type ClientSource = 'path' | 'query' | 'header' | 'cookie' | 'body' | 'form' | 'file';
@@ -277,6 +277,131 @@ const REQUEST_PARTS: Record<string, ClientSource> = {
   cookies: 'cookie',
 };
 
+/** A value that holds client data as a whole: a body model, a dict body, or a dict copy of one. */
+export interface Container {
+  source: ClientSource;
+  /** Human wording: "body parameter `body`". */
+  origin: string;
+  param?: ClientParam;
+  /** The body model, when the data is (a copy of) one. */
+  model?: ResolvedClass;
+  /** `X.dict(...)`/`X.model_dump(...)` that made the copy, for fixes that add `exclude=`. */
+  dump?: Node;
+  /** Fields the copy leaves out (`exclude={...}`); `'unknown'` when `exclude=` is not a literal. */
+  excluded: Set<string> | 'unknown';
+  /** Fields the copy keeps (`include={...}`), when limited. */
+  included?: Set<string>;
+}
+
+interface HandlerInputs {
+  model: ModuleModel;
+  params: ClientParam[];
+  containers: Map<string, Container>;
+  requestNames: Set<string>;
+}
+
+function handlerInputs(ws: Workspace, file: string, fn: FunctionInfo, routePath: string | undefined): HandlerInputs | undefined {
+  const cache = ws.memo('isob:handler-inputs', () => new Map<string, HandlerInputs | undefined>());
+  const key = `${file}\0${fn.node.startIndex}\0${routePath ?? ''}`;
+  if (cache.has(key)) return cache.get(key);
+  const model = ws.model(file);
+  let result: HandlerInputs | undefined;
+  if (model) {
+    const params = clientParams(ws, file, fn, routePath);
+    const containers = new Map<string, Container>();
+    for (const p of params) {
+      if (p.model || p.freeform) containers.set(p.name, { source: p.source, origin: `${p.source} parameter \`${p.name}\``, param: p, model: p.model, excluded: new Set() });
+    }
+    const requestNames = new Set(fn.params.filter((p) => /(^|\.)(Request|HTTPConnection)$/.test(model.resolve(innerType(model, p.annotation)) ?? '')).map((p) => p.name));
+    result = { model, params, containers, requestNames };
+    // Locals that copy client data (`data = body.model_dump(exclude_unset=True)`, `payload = await request.json()`).
+    const assignments = descendantsInScope(fn.body, ['assignment', 'named_expression']);
+    for (let round = 0; round < 3; round++) {
+      for (const a of assignments) {
+        const left = a.childForFieldName(a.type === 'named_expression' ? 'name' : 'left');
+        const right = a.childForFieldName(a.type === 'named_expression' ? 'value' : 'right');
+        if (left?.type !== 'identifier' || !right || containers.has(left.text)) continue;
+        const container = containerOfExpression(result, right);
+        if (container) containers.set(left.text, container);
+      }
+    }
+  }
+  cache.set(key, result);
+  return result;
+}
+
+/**
+ * The client data an expression holds as a whole, if any: a body parameter (`body`), a dict body, a local copy, or
+ * a dump of one (`body.model_dump(exclude_unset=True)`), with the fields the dump leaves out.
+ */
+export function clientDataOf(ws: Workspace, file: string, fn: FunctionInfo, routePath: string | undefined, expr: Node): Container | undefined {
+  const inputs = handlerInputs(ws, file, fn, routePath);
+  return inputs ? containerOfExpression(inputs, expr) : undefined;
+}
+
+/** The fields the client controls through `data` (undefined: any field, a free-form dict). */
+export function clientFieldsOf(ws: Workspace, data: Container): Set<string> | undefined {
+  if (!data.model) return undefined;
+  const fields = new Set(modelFields(ws, data.model).keys());
+  if (data.included) for (const f of [...fields]) if (!data.included.has(f)) fields.delete(f);
+  if (data.excluded === 'unknown') return new Set();
+  for (const f of data.excluded) fields.delete(f);
+  return fields;
+}
+
+/** True when the client may set `field` through `data` (a free-form dict may carry any field). */
+export function clientMaySet(ws: Workspace, data: Container, field: string): boolean {
+  if (data.excluded === 'unknown') return false;
+  if (!data.model) return !data.excluded.has(field) && (!data.included || data.included.has(field));
+  return clientFieldsOf(ws, data)?.has(field) ?? true;
+}
+
+/** The set of field names in an `exclude=`/`include=` literal (`{"a", "b"}`, `["a"]`, `{"a": True}`) or constant. */
+function fieldSet(model: ModuleModel, node: Node | undefined): Set<string> | 'unknown' | undefined {
+  if (!node) return undefined;
+  let value = literalValue(node);
+  if (value === undefined && (node.type === 'identifier' || node.type === 'attribute')) value = model.constantValue(node.text);
+  if (Array.isArray(value)) return new Set(value.filter((v): v is string => typeof v === 'string'));
+  if (value && typeof value === 'object') return new Set(Object.keys(value));
+  return 'unknown';
+}
+
+function containerOfExpression(inputs: HandlerInputs, node: Node): Container | undefined {
+  const { containers, requestNames, model } = inputs;
+  const n = unwrapConversion(node);
+  if (n.type === 'identifier') return containers.get(n.text);
+  if (n.type !== 'call') return undefined;
+  const fn = n.childForFieldName('function');
+  if (fn?.type === 'attribute') {
+    const object = fn.childForFieldName('object');
+    const method = fn.childForFieldName('attribute')?.text ?? '';
+    if (object?.type === 'identifier' && /^(dict|model_dump|copy|model_copy)$/.test(method)) {
+      const c = containers.get(object.text);
+      if (c) {
+        const args = callArguments(n);
+        const excluded = fieldSet(model, args.keywords.get('exclude'));
+        const included = fieldSet(model, args.keywords.get('include'));
+        const merged: Set<string> | 'unknown' =
+          excluded === 'unknown' || c.excluded === 'unknown' ? 'unknown' : new Set([...c.excluded, ...(excluded ?? [])]);
+        return {
+          ...c,
+          dump: /^(dict|model_dump)$/.test(method) ? n : c.dump,
+          excluded: merged,
+          included: included === 'unknown' ? new Set() : included ?? c.included,
+        };
+      }
+    }
+    if (object?.type === 'identifier' && requestNames.has(object.text) && /^(json|form)$/.test(method)) {
+      return { source: method === 'form' ? 'form' : 'body', origin: `the request body (\`${object.text}.${method}()\`)`, excluded: new Set() };
+    }
+  }
+  if (fn?.type === 'identifier' && fn.text === 'dict') {
+    const arg = callArguments(n).positional[0];
+    if (arg?.type === 'identifier') return containers.get(arg.text);
+  }
+  return undefined;
+}
+
 /**
  * Expressions inside `fn` that read a client field accepted by `wanted` (called with the client's field name):
  * scalar parameters, attributes of body models, keys of dict bodies and of `body.dict()`/`await request.json()`
@@ -290,51 +415,36 @@ export function clientValuesIn(
   routePath: string | undefined,
   wanted: (field: string) => boolean,
 ): ClientValue[] {
-  const model = ws.model(file);
-  if (!model) return [];
-  const params = clientParams(ws, file, fn, routePath);
+  const inputs = handlerInputs(ws, file, fn, routePath);
+  if (!inputs) return [];
+  const { containers, requestNames } = inputs;
   const scalars = new Map<string, ClientValue>();
-  const containers = new Map<string, { source: ClientSource; origin: string; param?: ClientParam; model?: ResolvedClass }>();
-  for (const p of params) {
-    if (p.model || p.freeform) {
-      containers.set(p.name, { source: p.source, origin: `${describeSource(p.source)} parameter \`${p.name}\``, param: p, model: p.model });
-    } else if (wanted(p.wireName) || wanted(p.name)) {
-      scalars.set(p.name, { node: p.param.node, field: normalizeFieldName(p.wireName), source: p.source, origin: `${describeSource(p.source)} parameter \`${p.name}\``, param: p });
+  for (const p of inputs.params) {
+    if (p.model || p.freeform) continue;
+    if (wanted(p.wireName) || wanted(p.name)) {
+      scalars.set(p.name, { node: p.param.node, field: normalizeFieldName(p.wireName), source: p.source, origin: `${p.source} parameter \`${p.name}\``, param: p });
     }
   }
-  const requestNames = new Set(fn.params.filter((p) => /(^|\.)(Request|HTTPConnection)$/.test(model.resolve(innerType(model, p.annotation)) ?? '')).map((p) => p.name));
-
-  // Locals that copy a container (`data = body.dict()`, `payload = await request.json()`) are containers too,
-  // and locals assigned from a client value are client values.
+  // Locals assigned from a client value are client values.
   const assignments = descendantsInScope(fn.body, ['assignment', 'named_expression']);
   for (let round = 0; round < 3; round++) {
     for (const a of assignments) {
       const left = a.childForFieldName(a.type === 'named_expression' ? 'name' : 'left');
       const right = a.childForFieldName(a.type === 'named_expression' ? 'value' : 'right');
       if (left?.type !== 'identifier' || !right || scalars.has(left.text) || containers.has(left.text)) continue;
-      const container = containerOf(right, containers, requestNames);
-      if (container) {
-        containers.set(left.text, container);
-        continue;
-      }
       const value = readOf(unwrapConversion(right), scalars, containers, requestNames, wanted);
-      if (value) scalars.set(left.text, { ...value, node: left, origin: value.origin });
+      if (value) scalars.set(left.text, { ...value, node: left });
     }
   }
 
   const out: ClientValue[] = [];
   for (const node of descendantsInScope(fn.body, ['identifier', 'attribute', 'subscript', 'call'])) {
-    // Only the outermost read: `body.user_id` and not also `body`.
     const value = readOf(node, scalars, containers, requestNames, wanted);
     if (!value) continue;
     if (node.type === 'identifier' && isBindingOrMember(node)) continue;
     out.push({ ...value, node });
   }
   return out;
-}
-
-function describeSource(source: ClientSource): string {
-  return source === 'body' ? 'body' : source === 'form' ? 'form' : source === 'file' ? 'file' : source;
 }
 
 /** True for an identifier that is an assignment target, a keyword name, or the attribute part of `x.attr`. */
@@ -369,32 +479,6 @@ function unwrapConversion(node: Node): Node {
     break;
   }
   return n;
-}
-
-type Container = { source: ClientSource; origin: string; param?: ClientParam; model?: ResolvedClass };
-
-/** A dict copy of client data: `body.dict()`, `body.model_dump(...)`, `await request.json()`, `dict(body)`. */
-function containerOf(node: Node, containers: Map<string, Container>, requestNames: Set<string>): Container | undefined {
-  const n = unwrapConversion(node);
-  if (n.type === 'identifier') return containers.get(n.text);
-  if (n.type !== 'call') return undefined;
-  const fn = n.childForFieldName('function');
-  if (fn?.type === 'attribute') {
-    const object = fn.childForFieldName('object');
-    const method = fn.childForFieldName('attribute')?.text ?? '';
-    if (object?.type === 'identifier' && /^(dict|model_dump|json|copy|model_copy)$/.test(method)) {
-      const c = containers.get(object.text);
-      if (c) return { ...c, model: method === 'json' ? undefined : c.model };
-    }
-    if (object?.type === 'identifier' && requestNames.has(object.text) && /^(json|form)$/.test(method)) {
-      return { source: method === 'form' ? 'form' : 'body', origin: `the request body (\`${object.text}.${method}()\`)` };
-    }
-  }
-  if (fn?.type === 'identifier' && fn.text === 'dict') {
-    const arg = callArguments(n).positional[0];
-    if (arg?.type === 'identifier') return containers.get(arg.text);
-  }
-  return undefined;
 }
 
 /** The client field read by `node`, if it reads one that `wanted` accepts. */
