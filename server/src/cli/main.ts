@@ -324,7 +324,21 @@ interface PackageInfo {
 
 /** The tool's own package.json, found above this compiled file (works from out/ and from a copy elsewhere). */
 function packageInfo(): PackageInfo {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+  const found = findPackageAbove(__dirname);
+  if (found) return found;
+  // Compiled outside the package (a private build folder): the package whose node_modules supplied our
+  // dependencies is the one we were built from.
+  try {
+    const viaDependency = findPackageAbove(path.dirname(require.resolve('smol-toml')));
+    if (viaDependency) return viaDependency;
+  } catch {
+    // Not resolvable: no better answer than unknown.
+  }
+  return { version: '0.0.0', docsDir: path.resolve('docs', 'rules') };
+}
+
+function findPackageAbove(start: string): PackageInfo | undefined {
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
     if (fs.existsSync(file)) {
       try {
@@ -334,20 +348,11 @@ function packageInfo(): PackageInfo {
           return { version: json.version ?? '0.0.0', repositoryUrl: repo ? normalizeRepositoryUrl(repo) : undefined, docsDir: path.join(dir, 'docs', 'rules') };
         }
       } catch {
-        // Not ours or unreadable: keep looking upward.
+        // Unreadable or not JSON: keep looking upward.
       }
     }
-    if (path.dirname(dir) === dir) break;
+    if (path.dirname(dir) === dir) return undefined;
   }
-  // Compiled outside the repository (tests compile to a temporary folder): fall back to the working directory's.
-  const local = path.join(process.cwd(), 'package.json');
-  try {
-    const json = JSON.parse(fs.readFileSync(local, 'utf8')) as { name?: string; version?: string };
-    if (json.name === 'jwt-api-security') return { version: json.version ?? '0.0.0', docsDir: path.join(process.cwd(), 'docs', 'rules') };
-  } catch {
-    // No package.json there either.
-  }
-  return { version: '0.0.0', docsDir: path.join(process.cwd(), 'docs', 'rules') };
 }
 
 /** `git+https://host/o/r.git`, `github:o/r`, `o/r` -> `https://host/o/r`. */
