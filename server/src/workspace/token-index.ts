@@ -41,8 +41,13 @@ export function findFunction(ws: Workspace, qualified: string | undefined, depth
 /** The workspace function a call invokes (a module function, an imported one, `self.method`). */
 export function calledFunction(ws: Workspace, file: string, model: ModuleModel, call: Node): FunctionRef | undefined {
   const callee = call.childForFieldName('function');
-  if (callee?.type === 'attribute' && callee.childForFieldName('object')?.text === 'self') {
-    const owner = enclosingFunction(call);
+  return callee ? functionNamed(ws, file, model, callee) : undefined;
+}
+
+/** The workspace function an expression names (`get_current_user`, `deps.verify`, `self.check`). */
+export function functionNamed(ws: Workspace, file: string, model: ModuleModel, callee: Node): FunctionRef | undefined {
+  if (callee.type === 'attribute' && callee.childForFieldName('object')?.text === 'self') {
+    const owner = enclosingFunction(callee);
     const cls = owner ? model.functionAt(owner)?.className : undefined;
     const method = cls ? model.classes.find((c) => c.name === cls)?.methods.get(callee.childForFieldName('attribute')?.text ?? '') : undefined;
     return method ? { file, model, fn: method } : undefined;
