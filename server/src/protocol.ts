@@ -65,10 +65,10 @@ export interface AuditResultMessage {
   folders: FolderAudit[];
 }
 
-/** Client -> server request `jwtApiSecurity/exportSarif`: the SARIF 2.1.0 log of a full audit, as JSON text. */
+/** Client -> server request `jwtApiSecurity/exportSarif`: the SARIF 2.1.0 log of a full audit of each folder, as JSON text. Cancellable. */
 export const ExportSarifRequest = 'jwtApiSecurity/exportSarif';
 export interface ExportSarifResult {
-  sarif: string;
+  folders: { root: string; sarif: string }[];
 }
 
 /** Client -> server request `jwtApiSecurity/ruleDocs`: a rule's documentation (the text in the rule file), or null for an unknown code. */
