@@ -6,6 +6,7 @@ import { classifyJwtCall } from '../python/jwt-libs';
 import { callArguments, children, descendantsInScope, dottedName, enclosingStatement, walk } from '../python/syntax';
 import { claimReadsIn, IDENTITY_CLAIMS, NON_IDENTITY_CLAIMS, type ClaimRead } from '../python/token-claims';
 import { ensureImport } from '../python/edits';
+import { testedInScope } from '../python/auth-conditions';
 import { indentUnit, insertAfterStatementEdit } from '../python/token-edits';
 import { functionNamed, claimNamesIn, claimReturningFunctions, functionKey } from '../workspace/token-index';
 import type { Workspace } from '../workspace/workspace';
@@ -90,7 +91,7 @@ from \`email\`/\`name\` gets no fix: switching to \`sub\` changes which column t
       const objects = claimObjects(workspace, file.path, model, fn);
       const reads = claimReadsIn(fn.body).filter((r) => objects.has(r.object.text) || isDecodeCall(model, r.object));
       if (!reads.length) continue;
-      const checked = checkedExpressions(fn.body);
+      const checked = testedInScope(fn.body);
       for (const read of reads) {
         if (IDENTITY_CLAIMS.has(read.claim) && read.via === 'get') checkSubject(ctx, fn, read, checked);
         else if (NON_IDENTITY_CLAIMS.has(read.claim)) checkNonIdentity(ctx, fn, read);
@@ -115,67 +116,6 @@ function claimObjects(ws: Workspace, file: string, model: ModuleModel, fn: Funct
     if (target && verifiers.has(functionKey(target))) names.add(p.name);
   }
   return names;
-}
-
-/**
- * Expressions tested for presence or type somewhere in `scope`: `x` of `if not x`, `x is None`, `if x:`,
- * `isinstance(x, str)`, `x in (None, "")`, and whole claim reads (`if payload.get("sub") is None`).
- */
-function checkedExpressions(scope: Node): Set<string> {
-  const out = new Set<string>();
-  const tests: Node[] = [];
-  for (const n of descendantsInScope(scope, ['if_statement', 'elif_clause', 'while_statement', 'conditional_expression', 'assert_statement'])) {
-    if (n.type === 'conditional_expression') {
-      const cond = children(n)[1];
-      if (cond) tests.push(cond);
-    } else if (n.type === 'assert_statement') {
-      const cond = children(n)[0];
-      if (cond) tests.push(cond);
-    } else {
-      const cond = n.childForFieldName('condition');
-      if (cond) tests.push(cond);
-    }
-  }
-  for (const test of tests) collectTested(test, out);
-  return out;
-}
-
-function collectTested(test: Node, out: Set<string>): void {
-  const add = (n: Node | null | undefined) => {
-    if (!n) return;
-    if (n.type === 'parenthesized_expression') return add(children(n)[0]);
-    if (n.type === 'named_expression') {
-      add(n.childForFieldName('name'));
-      add(n.childForFieldName('value'));
-      return;
-    }
-    out.add(n.text.replace(/\s+/g, ''));
-  };
-  switch (test.type) {
-    case 'parenthesized_expression':
-      children(test).forEach((c) => collectTested(c, out));
-      return;
-    case 'not_operator':
-      collectTested(test.childForFieldName('argument') ?? children(test)[0], out);
-      return;
-    case 'boolean_operator':
-      collectTested(test.childForFieldName('left')!, out);
-      collectTested(test.childForFieldName('right')!, out);
-      return;
-    case 'comparison_operator': {
-      const operands = children(test);
-      const literalSide = operands.some((o) => o.type === 'none' || o.type === 'string' || o.type === 'tuple' || o.type === 'list' || o.type === 'set');
-      if (literalSide || /\b(is|in)\b/.test(test.text)) operands.forEach(add);
-      return;
-    }
-    case 'call': {
-      const callee = dottedName(test.childForFieldName('function'));
-      if (callee === 'isinstance' || callee === 'len' || callee === 'bool') add(callArguments(test).positional[0]);
-      return;
-    }
-    default:
-      add(test);
-  }
 }
 
 function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: ClaimRead, checked: Set<string>): void {
