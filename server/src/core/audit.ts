@@ -4,6 +4,7 @@
  * Returns plain data; rendering lives in cli/formats.
  */
 import { analyzeWorkspace } from './analyze';
+import { DEFAULT_EVIDENCE } from './evidence';
 import type { Finding, Notice, RelatedLocation, Severity } from './types';
 import type { Workspace } from '../workspace/workspace';
 
@@ -56,7 +57,9 @@ export interface AuditOptions {
 
 /** Evidence providers: for a checklist item, the places in the workspace that show it holds (empty: not applicable). */
 export type EvidenceProvider = (ws: Workspace) => RelatedLocation[];
-const evidenceProviders = new Map<number, EvidenceProvider>();
+// The defaults live in evidence.ts (which imports only types from here, so there is no load-order cycle);
+// registerEvidence replaces one, e.g. for an extension or a test.
+const evidenceProviders = new Map<number, EvidenceProvider>(DEFAULT_EVIDENCE);
 
 export function registerEvidence(item: number, provider: EvidenceProvider): void {
   evidenceProviders.set(item, provider);
@@ -76,13 +79,20 @@ export function audit(ws: Workspace, options: AuditOptions = {}): AuditResult {
 export function summarizeAudit(ws: Workspace, findings: Finding[], notices: Notice[]): AuditResult {
   const counts: Record<Severity, number> = { critical: 0, warning: 0, suggestion: 0 };
   for (const f of findings) counts[f.severity]++;
+  const evidenceNotices: Notice[] = [];
   const checklist = CHECKLIST.map((item): ChecklistItem => {
     const failing = findings.filter((f) => item.codes.includes(f.code) && f.severity !== 'suggestion');
     if (failing.length > 0) {
       return { ...item, status: 'fails', findings: failing, evidence: failing.map((f) => ({ file: f.file, range: f.range, message: f.message })) };
     }
-    const evidence = evidenceProviders.get(item.id)?.(ws) ?? [];
+    let evidence: RelatedLocation[] = [];
+    try {
+      evidence = evidenceProviders.get(item.id)?.(ws) ?? [];
+    } catch (err) {
+      // Evidence is a courtesy of the report: a provider that trips on odd code leaves the item "not applicable".
+      evidenceNotices.push({ level: 'warning', message: `checklist item ${item.id}: evidence could not be gathered: ${(err as Error).message}` });
+    }
     return { ...item, status: evidence.length > 0 ? 'holds' : 'not-applicable', findings: [], evidence };
   });
-  return { root: ws.root, files: ws.allFiles().length, findings, notices, checklist, counts };
+  return { root: ws.root, files: ws.allFiles().length, findings, notices: [...notices, ...evidenceNotices], checklist, counts };
 }

@@ -84,7 +84,19 @@ export function renderReport(result: AuditResult, root: string, options: ReportO
     for (const n of notices) out.push(`- ${n.level}${n.file ? ` \`${rel(n.file)}\`` : ''}: ${inline(n.message)}`);
     out.push('');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return squeezeBlankLines(out.join('\n')).trimEnd() + '\n';
+}
+
+/** Runs of blank lines become one, except inside fenced code (a Python example keeps its two blank lines). */
+function squeezeBlankLines(text: string): string {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    if (!fenced && line.trim() === '' && out.length > 0 && out[out.length - 1].trim() === '') continue;
+    out.push(line);
+  }
+  return out.join('\n');
 }
 
 function summaryLine(result: AuditResult): string {
@@ -150,8 +162,11 @@ export function renderEdits(text: string, edits: readonly TextEdit[]): string[] 
     } catch {
       return undefined;
     }
-    const first = Math.min(...group.map((e) => e.range.start.line));
+    let first = Math.min(...group.map((e) => e.range.start.line));
     const last = Math.max(...group.map((e) => e.range.end.line));
+    // A pure insertion (an import) reads better with the line above it as context.
+    const insertionOnly = group.every((e) => e.range.start.line === e.range.end.line && e.range.start.character === e.range.end.character);
+    if (insertionOnly && first > 0 && group.every((e) => e.range.start.character === 0)) first--;
     const beforeLines: string[] = [];
     for (let l = first; l <= last && l < index.lineCount; l++) beforeLines.push(index.lineText(l));
     // Lines after the group are unchanged, so the group's replacement ends where the original suffix begins.
@@ -175,12 +190,12 @@ function diffLines(before: string[], after: string[]): string[] {
   const removed = before.slice(head, before.length - tail);
   const added = after.slice(head, after.length - tail);
   if (removed.length === 0 && added.length === 0) return [];
-  return [
-    ...before.slice(0, head).map((l) => `  ${l}`),
-    ...removed.map((l) => `- ${l}`),
-    ...added.map((l) => `+ ${l}`),
-    ...before.slice(before.length - tail).map((l) => `  ${l}`),
-  ];
+  // Blank context lines at the edges carry nothing.
+  const leading = before.slice(0, head);
+  while (leading.length && leading[0].trim() === '') leading.shift();
+  const trailing = before.slice(before.length - tail);
+  while (trailing.length && trailing[trailing.length - 1].trim() === '') trailing.pop();
+  return [...leading.map((l) => `  ${l}`), ...removed.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`), ...trailing.map((l) => `  ${l}`)];
 }
 
 function checklistEvidence(item: ChecklistItem, rel: (file: string) => string): string {
