@@ -36,11 +36,24 @@ export function docSection(docs: string, heading: string): string {
   return (end === -1 ? rest : rest.slice(0, end)).join('\n').trim();
 }
 
-/** The first sentence of a Markdown paragraph, as plain text (backticks and links removed). */
-export function firstSentence(markdown: string): string {
-  const plain = plainText(markdown.split(/\n\s*\n/)[0] ?? '');
-  const m = /^(.+?[.!?])(\s|$)/s.exec(plain);
-  return (m ? m[1] : plain).trim();
+/**
+ * The first sentence of the first paragraph, as plain text, or kept as Markdown (for the index). A period inside
+ * backticks (`jwt.decode`) does not end a sentence.
+ */
+export function firstSentence(markdown: string, keepMarkdown = false): string {
+  const paragraph = (markdown.trim().split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ');
+  let inCode = false;
+  let end = paragraph.length;
+  for (let i = 0; i < paragraph.length; i++) {
+    const c = paragraph[i];
+    if (c === '`') inCode = !inCode;
+    else if (!inCode && /[.!?]/.test(c) && (i + 1 === paragraph.length || /\s/.test(paragraph[i + 1]))) {
+      end = i + 1;
+      break;
+    }
+  }
+  const sentence = paragraph.slice(0, end).trim();
+  return keepMarkdown ? sentence : plainText(sentence);
 }
 
 /** Markdown to readable plain text: code fences kept, inline backticks, emphasis and link targets dropped. */
@@ -94,7 +107,7 @@ export function renderRuleIndex(rules: readonly Rule[]): string {
     if (members.length === 0) continue;
     out.push(`## ${family.title}`, '', '| Code | Name | Severity | Fix | What it finds |', '|---|---|---|---|---|');
     for (const r of members) {
-      const what = firstSentence(docSection(r.docs, 'What it does')).replace(/\|/g, '\\|');
+      const what = firstSentence(docSection(r.docs, 'What it does'), true).replace(/\|/g, '\\|');
       out.push(`| [${r.code}](${ruleDocFileName(r)}) | ${r.name} | ${r.severity} | ${FIX_LABEL[r.fix]} | ${what} |`);
     }
     out.push('');
