@@ -253,7 +253,8 @@ function classField(w: Where, cls: ClassInfo, attr: string, node: Node, depth: n
   if (value?.type === 'call' && /(^|\.)Field$/.test(w.model.callee(value) ?? '')) {
     const args = callArguments(value);
     const alias = stringValue(args.keywords.get('env') ?? args.keywords.get('validation_alias') ?? args.keywords.get('alias'));
-    if (alias) envName = alias;
+    // An alias names the variable exactly: no prefix applies.
+    if (alias) envName = `=${alias}`;
     value = args.keywords.get('default') ?? args.positional[0];
     if (value && value.type === 'ellipsis') value = undefined;
   }
@@ -268,7 +269,7 @@ function classField(w: Where, cls: ClassInfo, attr: string, node: Node, depth: n
     return {
       kind: 'env',
       style: 'settings-field',
-      variable: envName ? envPrefix(w.model, cls) + envName : undefined,
+      variable: envName?.startsWith('=') ? envName.slice(1) : envName ? (envPrefix(w.model, cls) + envName).toUpperCase() : undefined,
       fallback: literal !== undefined ? value : undefined,
       fallbackValue: literal,
       node: field.node,
