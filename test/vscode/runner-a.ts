@@ -4,7 +4,7 @@
  * default so both runners test the same editor (JWT_VSCODE_VERSION=stable|insiders|1.91.0 to change it, or
  * VSCODE_EXECUTABLE_PATH to use an installed VS Code). On Linux without a display, run it under xvfb-run.
  *
- * Usage: node out/test/vscode/runner-a.js [--workspace DIR] [--untrusted] [--grep REGEX]
+ * Usage: node out/test/vscode/runner-a.js [--scenario NAME] [--grep REGEX] | [--workspace DIR [--untrusted]]
  */
 import * as fs from 'fs';
 import * as path from 'path';

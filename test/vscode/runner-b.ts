@@ -5,7 +5,7 @@
  * opens the workbench; the web client reports the suite's exit code through window.codeAutomationExit and its
  * output through window.codeAutomationLog, which this runner relays and turns into its own exit code.
  *
- * Usage: node out/test/vscode/runner-b.js [--workspace DIR] [--untrusted] [--grep REGEX]
+ * Usage: node out/test/vscode/runner-b.js [--scenario NAME] [--grep REGEX] | [--workspace DIR [--untrusted]]
  *        [--extension DIR] [--tests DIR] [--timeout SECONDS]
  * With no --workspace the runner runs every scenario of scenarios.ts, one window after the other. The workspace is copied to a scratch folder first:
  * tests edit and save files, and the checkout must stay clean.

@@ -30,27 +30,37 @@ export function suiteEnv(scenario: Scenario, folder: string): Record<string, str
   };
 }
 
-/** `--workspace DIR [--untrusted] [--grep RE]` selects one ad-hoc scenario; otherwise all of SCENARIOS run. */
+/**
+ * `--workspace DIR [--untrusted]` runs one ad-hoc window; otherwise the SCENARIOS run, or those named with
+ * `--scenario NAME` (repeatable). `--grep RE` narrows the tests of every window (it is combined with the
+ * scenario's own grep, so the untrusted suite never runs in a trusted window).
+ */
 export function scenariosFromArgs(argv: string[]): { scenarios: Scenario[]; rest: string[] } {
   let workspace: string | undefined;
   let untrusted = false;
   let grep: string | undefined;
+  const names: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--workspace' || arg === '--grep') {
+    if (arg === '--workspace' || arg === '--grep' || arg === '--scenario') {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${arg} needs a value`);
       if (arg === '--workspace') workspace = path.resolve(value);
-      else grep = value;
+      else if (arg === '--grep') grep = value;
+      else names.push(value);
     } else if (arg === '--untrusted') {
       untrusted = true;
     } else {
       rest.push(arg);
     }
   }
-  const scenarios = workspace
-    ? [{ name: path.basename(workspace) + (untrusted ? '-untrusted' : ''), workspace, untrusted, grep: grep ?? '' }]
-    : SCENARIOS.map((s) => (grep === undefined ? s : { ...s, grep }));
+  if (workspace) {
+    return { scenarios: [{ name: path.basename(workspace) + (untrusted ? '-untrusted' : ''), workspace, untrusted, grep: grep ?? '' }], rest };
+  }
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const chosen = names.length > 0 ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
+  const scenarios = chosen.map((s) => (grep === undefined ? s : { ...s, grep: `^(?=.*(?:${grep}))(?:${s.grep})` }));
   return { scenarios, rest };
 }
