@@ -389,6 +389,14 @@ export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefine
         entry.uses++;
         counts.set(key, entry);
       }
+      // `dependencies=[Depends(get_current_user)]` at any level is a use too.
+      for (const d of route.dependencies) {
+        if (!d.qualified || !isAuthDependency(ws, d.qualified)) continue;
+        const target = lookupCallable(ws, d.qualified)?.qualified ?? d.qualified;
+        const entry = counts.get(target) ?? { dep: target, uses: 0, order: order++ };
+        entry.uses++;
+        counts.set(target, entry);
+      }
     }
     const best = [...counts.values()].sort((a, b) => b.uses - a.uses || a.order - b.order)[0];
     if (best && !best.dep.endsWith('()')) {
