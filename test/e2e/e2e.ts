@@ -104,7 +104,9 @@ async function goTo(page: Page, line: number, character: number): Promise<void> 
 async function problemCounts(page: Page): Promise<{ errors: number; warnings: number; infos: number; label: string }> {
   const item = page.locator('#status\\.problems');
   const label = (await item.getAttribute('aria-label')) ?? (await item.innerText());
-  const count = (word: string): number => Number(new RegExp(`(\\d+)\\s+${word}`, 'i').exec(label)?.[1] ?? 0);
+  // VS Code 1.100 labels it "Errors: 2, Warnings: 1, Infos: 4" ("No Problems" when empty).
+  const count = (word: string): number =>
+    Number(new RegExp(`${word}s?:\\s*(\\d+)`, 'i').exec(label)?.[1] ?? new RegExp(`(\\d+)\\s+${word}`, 'i').exec(label)?.[1] ?? 0);
   return { errors: count('error'), warnings: count('warning'), infos: count('info'), label };
 }
 

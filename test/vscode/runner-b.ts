@@ -7,8 +7,8 @@
  *
  * Usage: node out/test/vscode/runner-b.js [--scenario NAME] [--grep REGEX] | [--workspace DIR [--untrusted]]
  *        [--extension DIR] [--tests DIR] [--timeout SECONDS]
- * With no --workspace the runner runs every scenario of scenarios.ts, one window after the other. The workspace is copied to a scratch folder first:
- * tests edit and save files, and the checkout must stay clean.
+ * With no --workspace the runner runs every scenario of scenarios.ts, one window after the other. Each
+ * workspace is copied to a scratch folder first: tests edit and save files, and the checkout must stay clean.
  */
 import * as fs from 'fs';
 import * as path from 'path';
