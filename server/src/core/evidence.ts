@@ -47,15 +47,21 @@ function decodes(ws: Workspace): (JwtCall & Located)[] {
   return jwtCalls(ws).filter((c) => c.kind === 'decode');
 }
 
-/** Top-level functions (and methods) that are auth dependencies, with their files. */
+/**
+ * Top-level functions (and methods) that are auth dependencies, with their files. Route handlers are left out:
+ * a handler that depends on the auth dependency "verifies and raises" through it, but it is not where the
+ * credential is checked.
+ */
 function authFunctions(ws: Workspace): (Located & { fn: FunctionInfo; qualified: string })[] {
   return ws.memo('evidence:auth-functions', () => {
     const out: (Located & { fn: FunctionInfo; qualified: string })[] = [];
+    const handlers = new Set(routes(ws).map((r) => r.handler.node.id + ':' + r.file));
     for (const f of ws.allFiles()) {
       const model = safeModel(ws, f.path);
       if (!model) continue;
       for (const fn of model.functions) {
         if (!fn.topLevel && !fn.className) continue;
+        if (handlers.has(fn.node.id + ':' + f.path)) continue;
         const qualified = `${model.moduleName}.${fn.qualname}`;
         if (isAuthDependency(ws, qualified)) out.push({ file: f.path, model, fn, qualified });
       }

@@ -13,6 +13,7 @@ export const ISO207 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [11],
+  prescan: /\b(text|execute|executemany|executescript|exec_driver_sql|raw|literal_column)\b/,
   messages: {
     direct: 'SQL text passed to `{sink}` is built with {how} from `{value}`',
     variable: 'SQL text `{name}` passed to `{sink}` is built with {how} from `{value}` at line {line}',

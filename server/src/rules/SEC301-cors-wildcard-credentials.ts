@@ -14,6 +14,7 @@ export const SEC301 = defineRule<MessageId>({
   fix: 'sometimes',
   // No checklist item covers CORS; the finding stands on its own in the report.
   checklist: [],
+  prescan: /CORSMiddleware/,
   messages: {
     origins: '`CORSMiddleware` allows every origin (`{origins}`) together with `allow_credentials=True`',
     regex: '`CORSMiddleware` accepts every origin through `allow_origin_regex={regex}` together with `allow_credentials=True`',

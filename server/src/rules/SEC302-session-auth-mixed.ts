@@ -15,6 +15,7 @@ export const SEC302 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'none',
   checklist: [9],
+  prescan: /session|cookie/i,
   messages: {
     middleware: '`SessionMiddleware` adds cookie sessions to an API that authenticates with JWTs (`{jwt}` at {where})',
     sessionRead: 'Identity read from `{expr}` in an API that authenticates with JWTs (`{jwt}` at {where})',

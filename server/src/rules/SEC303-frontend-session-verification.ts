@@ -11,6 +11,8 @@ export const SEC303 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'none',
   checklist: [9],
+  // The endpoint's path must be written in this file (the URL is followed through local and module names only).
+  prescan: /get-session|list-sessions|\/auth|auth\//,
   messages: {
     call: '`{call}` asks the auth server to verify the user (`{endpoint}`) instead of verifying the JWT locally',
   },

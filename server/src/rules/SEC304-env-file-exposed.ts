@@ -13,6 +13,8 @@ export const SEC304 = defineRule<MessageId>({
   // The remedy edits `.gitignore`, another file than the finding's, so it is offered as display-only guidance.
   fix: 'none',
   checklist: [10],
+  // Nothing to find in Python files: the per-file pass can skip every file (checkWorkspace still runs).
+  prescan: /(?!)/,
   messages: {
     notIgnored: '`{file}` holds {keys} and {gitignore} does not ignore it, so it can be committed',
     placeholder: '`{key}` in `{file}` is a placeholder (`{value}`), not a secret',
