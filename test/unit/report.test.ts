@@ -104,6 +104,13 @@ describe('renderReport', () => {
     assert.ok(out.includes(`**Why it matters:** ${whyLine(ISO207.docs)}`));
   });
 
+  it('shows a rule\'s "Use instead" example once and points later findings of the rule back to it', () => {
+    const second = finding({ range: range(4, 0, 4), message: 'another' });
+    const out = renderReport(result([finding({}), second]), ROOT, { readFile: () => undefined });
+    assert.equal(out.split('**Use instead:**').length - 1, 2);
+    assert.ok(out.includes('**Use instead:** see finding 1 above.'));
+  });
+
   it('groups findings by severity and numbers them across sections', () => {
     const warning = finding({ code: 'SEC302', name: 'session-auth-mixed', severity: 'warning', message: 'a warning', range: range(0, 0, 4) });
     const note = finding({ code: 'SEC305', name: 'debug-enabled', severity: 'suggestion', message: 'a note', range: range(1, 0, 4) });

@@ -46,6 +46,8 @@ export function renderReport(result: AuditResult, root: string, options: ReportO
   out.push(summaryLine(result), '');
 
   let counter = 0;
+  // A rule's generic "Use instead" example is shown once; later findings of the rule point back to it.
+  const guidanceShown = new Map<string, number>();
   for (const section of SECTIONS) {
     const findings = result.findings.filter((f) => f.severity === section.severity);
     out.push(`## ${section.title}`, '');
@@ -55,7 +57,7 @@ export function renderReport(result: AuditResult, root: string, options: ReportO
     }
     for (const f of findings) {
       counter++;
-      out.push(...renderFinding(counter, f, rel, textOf), '');
+      out.push(...renderFinding(counter, f, rel, textOf, guidanceShown), '');
     }
   }
 
@@ -112,7 +114,13 @@ function summaryLine(result: AuditResult): string {
   );
 }
 
-function renderFinding(n: number, f: Finding, rel: (file: string) => string, textOf: (file: string) => string | undefined): string[] {
+function renderFinding(
+  n: number,
+  f: Finding,
+  rel: (file: string) => string,
+  textOf: (file: string) => string | undefined,
+  guidanceShown: Map<string, number>,
+): string[] {
   const rule = ruleByCode(f.code);
   const out: string[] = [];
   out.push(`### ${n}. \`${f.code}\` ${f.name}: \`${rel(f.file)}:${f.range.start.line + 1}\``, '');
@@ -130,7 +138,12 @@ function renderFinding(n: number, f: Finding, rel: (file: string) => string, tex
   } else {
     if (f.fix) out.push(`**Fix** (${safetyText(f.fix.safety)}): ${inline(f.fix.title)}`, '');
     const guidance = rule ? useInstead(rule.docs) : undefined;
-    if (guidance) out.push('**Use instead:**', '', guidance);
+    const shownAt = guidanceShown.get(f.code);
+    if (guidance && shownAt !== undefined) out.push(`**Use instead:** see finding ${shownAt} above.`);
+    else if (guidance) {
+      out.push('**Use instead:**', '', guidance);
+      guidanceShown.set(f.code, n);
+    }
   }
   return out;
 }
