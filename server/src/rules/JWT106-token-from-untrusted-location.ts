@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
 import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
 import { jwtCallArgsIn, valueOf } from '../python/jwt-decode';
-import { jwtCallsIn } from '../python/jwt-libs';
+import { functionDecodesJwt } from '../workspace/jwt-helpers';
 import { callArguments, children, descendantsInScope, dottedName, stringValue } from '../python/syntax';
 
 type MessageId = 'query' | 'cookie' | 'body' | 'apiKey' | 'handParsed';
@@ -222,14 +222,9 @@ function reachesDecode(ctx: RuleContext<MessageId>, fn: FunctionInfo, name: stri
   return false;
 }
 
-/** A workspace function that contains a JWT decode (the usual `decode_token(token)` helper). */
+/** A workspace function that verifies a JWT (the usual `decode_token(token)` helper). */
 function helperDecodes(ctx: RuleContext<MessageId>, callee: string): boolean {
-  const located = ctx.workspace.locate(callee);
-  if (!located || !located.member || located.member.includes('.')) return false;
-  const model = ctx.workspace.model(located.file.path);
-  const target = model?.topLevelFunction(located.member);
-  if (!model || !target) return false;
-  return jwtCallsIn(model, target.body).some((c) => c.kind === 'decode' || c.kind === 'unverified-claims' || c.kind === 'signing-key');
+  return functionDecodesJwt(ctx.workspace, callee);
 }
 
 /** `APIKeyQuery(name="token")` / `APIKeyCookie(name="access_token")` holding a JWT. */
