@@ -111,7 +111,11 @@ export class LspTestClient {
       return null;
     });
     connection.onRequest('window/workDoneProgress/create', () => null);
-    connection.onRequest('window/showMessageRequest', () => null);
+    connection.onRequest('window/showMessageRequest', (p: { message: string }) => {
+      this.shownMessages.push(p.message);
+      this.notify();
+      return null;
+    });
   }
 
   static async start(options: StartOptions): Promise<LspTestClient> {
