@@ -270,6 +270,8 @@ function isConstantExpr(ctx: RuleContext<MessageId>, node: Node, scope: Node, sa
       }
       const local = ctx.model.localAssignments(scope).get(name);
       if (local?.length) return local.every(again);
+      const loop = loopOver(expr, name);
+      if (loop) return isConstantCollection(ctx, loop, scope, depth + 1);
       return isModuleConstant(ctx, name);
     }
     case 'attribute':
@@ -303,10 +305,48 @@ function isConstantExpr(ctx: RuleContext<MessageId>, node: Node, scope: Node, sa
   }
 }
 
+/** The iterable of the `for name in <iterable>:` loop around `node` that binds `name`, if any. */
+function loopOver(node: Node, name: string): Node | undefined {
+  for (let p = node.parent; p && p.type !== 'function_definition'; p = p.parent) {
+    if (p.type !== 'for_statement') continue;
+    const left = p.childForFieldName('left');
+    if (left?.type === 'identifier' && left.text === name) return p.childForFieldName('right') ?? undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A collection whose every element is constant: a literal (`("task", "note")`), a constant name, or a local list
+ * built only from constants (`clauses = []` then `clauses.append("title = %s")`), the dynamic-filter idiom whose
+ * values travel separately as parameters.
+ */
+function isConstantCollection(ctx: RuleContext<MessageId>, node: Node, scope: Node, depth: number): boolean {
+  if (depth > 6) return false;
+  const expr = unparen(node);
+  if (literalValue(expr) !== undefined) return true;
+  if (expr.type === 'list' || expr.type === 'tuple' || expr.type === 'set') return children(expr).every((c) => isConstantExpr(ctx, c, scope, new Set(), depth + 1));
+  if (expr.type !== 'identifier') return false;
+  if (isParameter(scope, expr.text)) return false;
+  const assigned = ctx.model.localAssignments(scope).get(expr.text);
+  if (!assigned?.length) return isModuleConstant(ctx, expr.text);
+  if (!assigned.every((v) => isConstantCollection(ctx, v, scope, depth + 1))) return false;
+  // Every element added later must be constant too.
+  for (const call of scope.descendantsOfType('call')) {
+    const fn = call?.childForFieldName('function');
+    if (!call || fn?.type !== 'attribute' || fn.childForFieldName('object')?.text !== expr.text) continue;
+    const method = fn.childForFieldName('attribute')?.text;
+    const args = callArguments(call).positional;
+    if ((method === 'append' || method === 'insert') && !isConstantExpr(ctx, args[args.length - 1] ?? call, scope, new Set(), depth + 1)) return false;
+    if (method === 'extend' && !isConstantCollection(ctx, args[0] ?? call, scope, depth + 1)) return false;
+  }
+  return true;
+}
+
 /** `["%s"] * len(ids)`, `"?" * n`, `(f":id{i}" for i in range(len(ids)))`: generated placeholders, not values. */
 function isPlaceholderList(ctx: RuleContext<MessageId>, node: Node | undefined, scope: Node, safeNames: Set<string>, depth: number): boolean {
   if (!node) return false;
   const expr = unparen(node);
+  if (expr.type === 'identifier' || expr.type === 'list' || expr.type === 'tuple') return isConstantCollection(ctx, expr, scope, depth);
   if (expr.type === 'binary_operator' && expr.childForFieldName('operator')?.text === '*') {
     const left = expr.childForFieldName('left');
     return literalValue(left) !== undefined;

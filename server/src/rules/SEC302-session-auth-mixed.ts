@@ -131,7 +131,15 @@ dependency, then remove \`SessionMiddleware\` and the \`request.session\` reads.
 
 const SESSION_MIDDLEWARE = new Set(['starlette.middleware.sessions.SessionMiddleware', 'fastapi.middleware.sessions.SessionMiddleware']);
 const SESSION_COOKIE = /session/i;
-const IDENTITY_KEY = /user|uid|^sub$|account|email|login|auth|identity|member|profile/i;
+const IDENTITY_WORDS = new Set(['user', 'userid', 'uid', 'sub', 'account', 'email', 'login', 'auth', 'authenticated', 'identity', 'member', 'profile', 'username']);
+
+/** `user_id`, `userId`, `current_user`, `is_authenticated`; not `oauth_state`, `cart`, `flash`. */
+const IDENTITY_KEY = {
+  test(key: string): boolean {
+    const words = key.split(/[_\-.\s]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
+    return words.some((w) => IDENTITY_WORDS.has(w)) || /^user/i.test(key);
+  },
+};
 const REQUEST_TYPES = new Set(['fastapi.Request', 'fastapi.requests.Request', 'starlette.requests.Request', 'starlette.requests.HTTPConnection', 'fastapi.WebSocket']);
 
 /** The first JWT verification (or issuance) in the workspace: the evidence that the API uses JWTs. */

@@ -21,8 +21,8 @@ export const SEC304 = defineRule<MessageId>({
     short: '`{key}` in `{file}` is {length} characters long; a signing secret needs at least 32 random characters',
   },
   docs: `## What it does
-Looks at the workspace's \`.env\` files (\`.env\`, \`.env.local\`, \`.env.production\` ...; not \`.env.example\` or
-\`.env.sample\`, which are meant to be committed with placeholders) and reports:
+Looks at the workspace's \`.env\` files (\`.env\`, \`.env.local\`, \`.env.production\` ...; not \`.env.example\`,
+\`.env.sample\` or \`.env.test\`, which are meant to be committed with placeholders) and reports:
 - a file holding a secret-like key (\`SECRET\`, \`PASSWORD\`, \`TOKEN\`, \`*_KEY\`, a URL with a password) that the
   workspace's \`.gitignore\` files do not ignore (git semantics: every \`.gitignore\` from the root down to the file);
 - a secret that is a placeholder (\`changeme\`, \`your-secret-here\`, \`<secret>\`);
@@ -128,10 +128,13 @@ secret with \`openssl rand -base64 32\`.
 
 // ---- files --------------------------------------------------------------------------------------
 
-/** `.env`, `.env.local`, `.env.production`; not the committed templates (`.env.example`, `.env.sample`...). */
+/**
+ * `.env`, `.env.local`, `.env.production`; not the committed templates (`.env.example`, `.env.sample`...) nor the
+ * test environments (`.env.test`, `.env.ci`), which projects commit on purpose with throwaway values.
+ */
 export function isEnvFile(file: string): boolean {
   const base = path.basename(file);
-  return /^\.env(\.[\w.-]+)?$/.test(base) && !/\.(example|sample|template|tmpl|tpl|dist|defaults?|schema)$/i.test(base);
+  return /^\.env(\.[\w.-]+)?$/.test(base) && !/\.(example|sample|template|tmpl|tpl|dist|defaults?|schema|test|testing|ci)$/i.test(base);
 }
 
 function displayPath(ws: Workspace, file: string): string {
