@@ -12,6 +12,7 @@ import type { AuditResult, ChecklistItem } from '../../core/audit';
 import { applyEdits, LineIndex } from '../../core/text';
 import type { Finding, RelatedLocation, Severity, TextEdit } from '../../core/types';
 import { ruleByCode } from '../../rules/index';
+import { docSection, firstSentence } from '../../core/rule-docs';
 
 export interface ReportOptions {
   /** Reads a file's current text (the editor passes open buffers); defaults to the disk. */
@@ -230,28 +231,15 @@ function locationText(loc: RelatedLocation, rel: (file: string) => string): stri
   return `\`${rel(loc.file)}:${loc.range.start.line + 1}\``;
 }
 
-/** The first sentence of the rule's "Why is this bad?" section, as one line. */
+/** The first sentence of the rule's "Why is this bad?" section, as one line of Markdown. */
 export function whyLine(docs: string): string | undefined {
-  const body = docSection(docs, 'Why is this bad?');
-  if (!body) return undefined;
-  const paragraph = body.split(/\n\s*\n/)[0].replace(/\s*\n\s*/g, ' ').trim();
-  const sentence = /^(.+?[.!?])(\s|$)/.exec(paragraph)?.[1] ?? paragraph;
-  return sentence || undefined;
+  return firstSentence(docSection(docs, 'Why is this bad?'), true) || undefined;
 }
 
 /** The rule's "Use instead" section (prose and code) as it stands in the docs. */
 export function useInstead(docs: string): string | undefined {
   const body = docSection(docs, 'Use instead');
-  return body ? body.trim() + '\n' : undefined;
-}
-
-function docSection(docs: string, heading: string): string | undefined {
-  const start = docs.indexOf(`## ${heading}\n`);
-  if (start === -1) return undefined;
-  const rest = docs.slice(start + heading.length + 4);
-  const end = rest.search(/^## /m);
-  const body = (end === -1 ? rest : rest.slice(0, end)).trim();
-  return body || undefined;
+  return body ? body + '\n' : undefined;
 }
 
 function relativePath(root: string, file: string): string {
