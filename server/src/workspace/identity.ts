@@ -9,7 +9,7 @@ import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-mode
 import type { Workspace } from './workspace';
 import type { Route } from './app-graph';
 import { authMiddlewares, paramDependency, routeAuth, type RouteAuth } from './auth';
-import { lookup, lookupCallable } from './symbols';
+import { lookup, lookupCallable, resolveCallTarget } from './symbols';
 import { children, descendantsInScope, dottedName, stringValue } from '../python/syntax';
 
 /** `object`: a user object (`current_user`); `id`: the user id itself; `payload`: verified claims (`payload["sub"]`). */
@@ -72,7 +72,7 @@ function computeRouteIdentity(ws: Workspace, route: Route): IdentityInfo {
       reason = `the route is authenticated only through \`dependencies=[...]\` (${auth.via} level, \`${short(auth.dependency?.qualified)}\`), whose value FastAPI discards, so no identity is in scope`;
     }
   }
-  const info = scopeIdentity(model, route.handler, seed);
+  const info = scopeIdentity(model, route.handler, seed, ws, route.file);
   info.auth = auth;
   info.noIdentityReason = reason;
   return info;
@@ -141,7 +141,7 @@ function kindOfType(t: string | undefined): IdentityKind | undefined {
  * Builds the identity scope of a function from seed names (identity parameters, or a helper's parameters that
  * received the identity): follows local assignments and client values checked against the identity.
  */
-export function scopeIdentity(model: ModuleModel | undefined, fn: FunctionInfo, seed: Map<string, IdentityKind>): IdentityInfo {
+export function scopeIdentity(model: ModuleModel | undefined, fn: FunctionInfo, seed: Map<string, IdentityKind>, ws?: Workspace, file?: string): IdentityInfo {
   const names = new Map(seed);
   const verified = new Map<string, Node>();
   const info: IdentityInfo = {
@@ -172,6 +172,15 @@ export function scopeIdentity(model: ModuleModel | undefined, fn: FunctionInfo, 
     for (const stmt of descendantsInScope(fn.body, 'if_statement')) {
       const name = checkedClientValue(stmt, names);
       if (name && !names.has(name)) verified.set(name, stmt);
+    }
+    // `ensure_same_user(user_id, current_user.id)`: a helper given both values that raises on a mismatch.
+    if (ws && file) {
+      for (const stmt of descendantsInScope(fn.body, 'expression_statement')) {
+        const call = unwrap(children(stmt)[0] ?? stmt);
+        if (call.type !== 'call') continue;
+        const name = checkingHelperArgument(ws, file, model, call, names);
+        if (name && !names.has(name)) verified.set(name, stmt);
+      }
     }
     for (const name of verified.keys()) names.set(name, 'id');
   }
@@ -242,6 +251,28 @@ function loadsUserByIdentity(node: Node, names: Map<string, IdentityKind>): bool
   const callee = n.childForFieldName('function')?.text ?? '';
   if (!/user/i.test(callee)) return false;
   return children(n.childForFieldName('arguments') ?? n).some((a) => isIdentity(a.type === 'keyword_argument' ? a.childForFieldName('value') : a, names));
+}
+
+/**
+ * A call whose arguments are the identity and one client name, to a helper that compares its parameters and raises
+ * (or, when the analysis cannot see the helper, one named like a check). Returns the client name.
+ */
+function checkingHelperArgument(ws: Workspace, file: string, model: ModuleModel, call: Node, names: Map<string, IdentityKind>): string | undefined {
+  const args = children(call.childForFieldName('arguments') ?? call).map((a) => (a.type === 'keyword_argument' ? a.childForFieldName('value') : a)).filter((a): a is Node => !!a);
+  if (args.length < 2 || !args.some((a) => isIdentity(a, names))) return undefined;
+  const others = args.filter((a) => !isIdentity(a, names) && a.type === 'identifier');
+  if (others.length !== 1) return undefined;
+  const target = resolveCallTarget(ws, file, model, call);
+  if (target) {
+    const compares = descendantsInScope(target.fn.body, 'if_statement').some((stmt) => {
+      const cond = stmt.childForFieldName('condition');
+      const body = stmt.childForFieldName('consequence');
+      return !!cond && !!body && /!=|is not|\bnot\b/.test(cond.text) && descendantsInScope(body, 'raise_statement').length > 0;
+    });
+    return compares ? others[0].text : undefined;
+  }
+  const name = call.childForFieldName('function')?.text ?? '';
+  return /(check|verify|ensure|assert|authori[sz]e|require|same_user|match)/i.test(name) ? others[0].text : undefined;
 }
 
 /**
