@@ -288,7 +288,7 @@ function helperChecks(ws: Workspace, file: string, model: ModuleModel, call: Nod
   const args = callArguments(call);
   const all = [...args.positional, ...args.keywords.values()];
   const valueArg = all.find((a) => mentions(a, names));
-  const identityArg = all.find((a) => identity.isIdentityExpression(a) || (a.type === 'identifier' && identity.names.has(a.text)));
+  const identityArg = all.find((a) => a.id !== valueArg.id && !mentions(a, names) && (identity.isIdentityExpression(a) || (a.type === 'identifier' && identity.names.has(a.text))));
   if (!valueArg || !identityArg) return false;
   const target = resolveCallTarget(ws, file, model, call);
   if (!target) return CHECK_HELPER.test(call.childForFieldName('function')?.text ?? '');

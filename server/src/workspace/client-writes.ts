@@ -240,6 +240,9 @@ export function objectClass(ws: Workspace, model: ModuleModel, file: string, fn:
       const def = lookup(ws, param.annotationAlias);
       if (def?.kind === 'assignment') return annotatedClass(ws, def.model, def.assignment.value);
     }
+    // `CurrentUser = Annotated[User, Depends(...)]` in this module.
+    const alias = ann?.type === 'identifier' && !model.imports.has(ann.text) ? model.lastAssignment(ann.text) : undefined;
+    if (alias) return annotatedClass(ws, model, alias.value);
     return annotatedClass(ws, model, ann);
   }
   const values = model.localAssignments(fn.body).get(node.text);
