@@ -217,6 +217,11 @@ function siteChecks(site: CallSite): boolean {
   const scope = site.caller?.body ?? site.model.root;
   if (site.param) return guardedByRaise(scope, site.param);
   const call = site.node;
+  // `return decode(token) is not None` / `bool(decode(token))`: the caller turns failure into a boolean that its own
+  // callers test; treated as checked rather than guessing at every use of the boolean.
+  const up = call.parent?.type === 'await' ? call.parent.parent : call.parent;
+  if (up?.type === 'comparison_operator' && /\bis\s+(not\s+)?None\b|==\s*None|!=\s*None/.test(up.text)) return true;
+  if (up?.type === 'argument_list' && up.parent?.type === 'call' && dottedName(up.parent.childForFieldName('function')) === 'bool') return true;
   // `if not verify(token): raise ...` / `if (claims := verify(token)) is None: raise ...`
   for (let p = call.parent; p && p.id !== scope.id; p = p.parent) {
     if (p.type === 'if_statement' || p.type === 'elif_clause') return blockRaises(p.childForFieldName('consequence'));
