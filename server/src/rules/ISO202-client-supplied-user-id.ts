@@ -288,6 +288,7 @@ function helperChecks(ws: Workspace, file: string, model: ModuleModel, call: Nod
   const args = callArguments(call);
   const all = [...args.positional, ...args.keywords.values()];
   const valueArg = all.find((a) => mentions(a, names));
+  if (!valueArg) return false;
   const identityArg = all.find((a) => a.id !== valueArg.id && !mentions(a, names) && (identity.isIdentityExpression(a) || (a.type === 'identifier' && identity.names.has(a.text))));
   if (!valueArg || !identityArg) return false;
   const target = resolveCallTarget(ws, file, model, call);
