@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
 import type { ModuleModel } from '../python/module-model';
 import { jwtCallArgsIn, decodeOptions, expressionKey, removeElementEdit, scopeOf, valueOf, type JwtCallArgs } from '../python/jwt-decode';
-import { dottedName, enclosingFunction, literalValue, rangeOf } from '../python/syntax';
+import { callArguments, descendantsInScope, dottedName, enclosingFunction, literalValue, stringValue } from '../python/syntax';
 import { pinnedMajor } from '../workspace/pinned-versions';
 
 type MessageId = 'options' | 'verify' | 'verifyNoop' | 'unverifiedClaims';
@@ -74,7 +74,7 @@ Removing \`verify=False\` under PyJWT 2 is safe: the argument has no effect ther
     const calls = jwtCallArgsIn(model, model.root, ['decode', 'unverified-claims']);
     for (const a of calls) {
       if (a.jwt.kind === 'unverified-claims') {
-        if (!verifiedLater(model, a, calls)) {
+        if (!verifiedLater(model, a, calls) && usedAsIdentity(model, a.jwt.call)) {
           const fn = enclosingFunction(a.jwt.call);
           ctx.report({
             node: a.jwt.call,
@@ -99,7 +99,7 @@ function checkOptions(ctx: RuleContext<MessageId>, a: JwtCallArgs, calls: JwtCal
   const options = decodeOptions(model, a);
   const entry = options.entries.get('verify_signature');
   if (!entry || entry.literal !== false) return;
-  if (verifiedLater(model, a, calls)) return;
+  if (verifiedLater(model, a, calls) || !usedAsIdentity(model, a.jwt.call)) return;
   const where = entry.inline ? '' : ` (through \`${a.options?.text ?? 'options'}\`)`;
   ctx.report({
     node: a.jwt.call,
@@ -178,4 +178,35 @@ function tokenIdentities(model: ModuleModel, token: Node | undefined): Set<strin
   const followed = expressionKey(valueOf(model, token));
   if (followed) out.add(followed);
   return out;
+}
+
+/** Claims that route or schedule (which issuer, which key, when it expires) without saying who the caller is. */
+const NON_IDENTITY_CLAIMS = new Set(['iss', 'aud', 'kid', 'alg', 'typ', 'exp', 'iat', 'nbf', 'jku', 'x5u', 'x5t', 'jti']);
+
+/**
+ * False when the unverified claims are only read for non-identity fields (`claims["exp"]` to decide on a
+ * refresh, `claims["iss"]` to pick a tenant) or not used at all; true otherwise (returned, passed on, `sub` read).
+ */
+function usedAsIdentity(model: ModuleModel, call: Node): boolean {
+  const readsNonIdentity = (use: Node): boolean => {
+    const parent = use.parent;
+    if (parent?.type === 'subscript' && parent.childForFieldName('value')?.id === use.id) {
+      const key = stringValue(parent.childForFieldName('subscript'));
+      return key !== undefined && NON_IDENTITY_CLAIMS.has(key);
+    }
+    if (parent?.type === 'attribute' && parent.childForFieldName('object')?.id === use.id && parent.childForFieldName('attribute')?.text === 'get') {
+      const getCall = parent.parent;
+      const key = getCall?.type === 'call' ? stringValue(callArguments(getCall).positional[0]) : undefined;
+      return key !== undefined && NON_IDENTITY_CLAIMS.has(key);
+    }
+    return false;
+  };
+  const holder = call.parent?.type === 'await' ? call.parent : call;
+  if (readsNonIdentity(holder)) return false;
+  const assignment = holder.parent;
+  const target = assignment?.type === 'assignment' && assignment.childForFieldName('right')?.id === holder.id ? assignment.childForFieldName('left') : undefined;
+  if (target?.type !== 'identifier') return true;
+  const scope = scopeOf(model, call);
+  const uses = descendantsInScope(scope, 'identifier').filter((n) => n.text === target.text && n.startIndex > assignment!.endIndex);
+  return uses.some((u) => !readsNonIdentity(u));
 }
