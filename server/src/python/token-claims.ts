@@ -83,6 +83,8 @@ export function claimReadAt(node: Node): ClaimRead | undefined {
 export function claimReadsIn(scope: Node, objects?: ReadonlySet<string>): ClaimRead[] {
   const out: ClaimRead[] = [];
   for (const node of descendantsInScope(scope, ['call', 'subscript'])) {
+    // `payload["type"] = "refresh"` writes a claim; it does not read one.
+    if (node.type === 'subscript' && node.parent?.type === 'assignment' && node.parent.childForFieldName('left')?.id === node.id) continue;
     const read = claimReadAt(node);
     if (read && (!objects || objects.has(read.object.text))) out.push(read);
   }

@@ -226,6 +226,11 @@ const NAME_KINDS: [RegExp, string][] = [
   [/access|auth|login|session|id_token/i, 'access'],
 ];
 
+/** The token kind a function's name suggests (`create_refresh_token` -> `refresh`), if any. */
+export function kindFromName(name: string): string | undefined {
+  return NAME_KINDS.find(([re]) => re.test(name))?.[1];
+}
+
 function kindsOf(record: IssueRecord): TokenKind[] {
   const out: TokenKind[] = [];
   for (const { file, entry } of record.entries) {
@@ -320,4 +325,35 @@ export function claimNamesIn(model: ModuleModel, fn: FunctionInfo, ws?: Workspac
     }
   }
   return names;
+}
+
+// ---- call sites -------------------------------------------------------------------------------
+
+export interface CallSite {
+  file: string;
+  model: ModuleModel;
+  call: Node;
+  /** The function the call is in, when it is in one. */
+  caller?: FunctionInfo;
+}
+
+/** Where each workspace function is called, keyed by `functionKey`. */
+export function callSites(ws: Workspace): Map<string, CallSite[]> {
+  return ws.memo('token-index:call-sites', () => {
+    const out = new Map<string, CallSite[]>();
+    for (const file of ws.allFiles()) {
+      const model = ws.model(file.path);
+      if (!model) continue;
+      for (const call of model.root.descendantsOfType('call')) {
+        if (!call) continue;
+        const target = calledFunction(ws, file.path, model, call);
+        if (!target) continue;
+        const fnNode = enclosingFunction(call);
+        const site: CallSite = { file: file.path, model, call, caller: fnNode ? model.functionAt(fnNode) : undefined };
+        const key = functionKey(target);
+        out.set(key, [...(out.get(key) ?? []), site]);
+      }
+    }
+    return out;
+  });
 }
