@@ -4,7 +4,7 @@ import { defineRule } from './rule';
 import type { Range, RelatedLocation } from '../core/types';
 import type { Workspace } from '../workspace/workspace';
 
-type MessageId = 'notIgnored' | 'placeholder' | 'short';
+type MessageId = 'notIgnored' | 'noGitignore' | 'placeholder' | 'short';
 
 export const SEC304 = defineRule<MessageId>({
   code: 'SEC304',
@@ -16,7 +16,8 @@ export const SEC304 = defineRule<MessageId>({
   // Nothing to find in Python files: the per-file pass can skip every file (checkWorkspace still runs).
   prescan: /(?!)/,
   messages: {
-    notIgnored: '`{file}` holds {keys} and {gitignore} does not ignore it, so it can be committed',
+    notIgnored: '`{file}` holds {keys} and `{gitignore}` does not ignore it, so it can be committed',
+    noGitignore: '`{file}` holds {keys} and no `.gitignore` ignores it, so it can be committed',
     placeholder: '`{key}` in `{file}` is a placeholder (`{value}`), not a secret',
     short: '`{key}` in `{file}` is {length} characters long; a signing secret needs at least 32 random characters',
   },
@@ -98,12 +99,8 @@ secret with \`openssl rand -base64 32\`.
         ctx.report({
           file,
           range: live[0].range,
-          messageId: 'notIgnored',
-          data: {
-            file: shown,
-            keys: listKeys(live.map((e) => e.key)),
-            gitignore: nearest ? `\`${displayPath(ws, nearest)}\`` : 'no `.gitignore`',
-          },
+          messageId: nearest ? 'notIgnored' : 'noGitignore',
+          data: { file: shown, keys: listKeys(live.map((e) => e.key)), gitignore: nearest ? displayPath(ws, nearest) : '' },
           related,
           fix: {
             title: nearest ? `Add \`.env\` and \`.env.*\` to \`${displayPath(ws, nearest)}\`` : 'Create a `.gitignore` that lists `.env` and `.env.*`',
