@@ -8,7 +8,7 @@ import { blockRaises, guardedByRaise } from '../python/jwt-guards';
 import { callArguments, children, descendantsInScope, isFString, isStringLike, rangeOf, stringValue } from '../python/syntax';
 import { isSecretLikeName, isSettingsClass, jwtKeyUses, keyOrigin, type KeyOrigin } from '../workspace/jwt-values';
 
-type MessageId = 'envFallback' | 'settingsDefault';
+type MessageId = 'envFallback' | 'settingsDefault' | 'setdefault';
 
 type EnvOrigin = Extract<KeyOrigin, { kind: 'env' }>;
 
@@ -21,9 +21,11 @@ export const JWT105 = defineRule<MessageId>({
   messages: {
     envFallback: '`{read}` falls back to `{fallback}` when `{variable}` is unset, so a misconfigured deployment signs tokens with a known key',
     settingsDefault: '`{cls}.{field}` defaults to `{fallback}`, which is used whenever `{variable}` is not set',
+    setdefault: '`{call}` installs `{fallback}` as `{variable}` whenever the environment does not set it',
   },
   docs: `## What it does
 Finds a secret read from the environment with a literal fallback: \`os.getenv("X", "dev")\`,
+\`os.environ.setdefault("X", "dev")\` (reported, no fix: the statement would have to go),
 \`os.environ.get("X", "...")\`, python-decouple / Starlette \`config("X", default=...)\`, environs
 \`env.str("X", "...")\`, and pydantic \`BaseSettings\` secret fields with a literal default (also through
 \`Field(default=...)\`). A read counts as a secret when it feeds a JWT library's key (followed across modules) or
@@ -92,6 +94,16 @@ any environment that relied on the fallback (local development, CI) must set the
       const target = assignedName(call);
       if (!(origin.variable && isSecretLikeName(origin.variable)) && !(target && isSecretLikeName(target))) continue;
       reportEnv(ctx, origin, reported);
+    }
+    // `os.environ.setdefault("JWT_SECRET", "dev")` plants the fallback for every later read.
+    for (const call of model.root.descendantsOfType('call')) {
+      if (!call || model.callee(call) !== 'os.environ.setdefault') continue;
+      const args = callArguments(call);
+      const variable = stringValue(args.positional[0]);
+      const fallback = args.positional[1];
+      if (!variable || !isSecretLikeName(variable) || !fallback || !isStringLike(fallback) || isFString(fallback)) continue;
+      if (guardedByRaise(scopeOf(model, call), variable, call)) continue;
+      ctx.report({ node: call, messageId: 'setdefault', data: { call: 'os.environ.setdefault(...)', fallback: shorten(stringValue(fallback) ?? ''), variable } });
     }
     for (const cls of model.classes) {
       if (isSettingsClass(ctx.workspace, model, cls)) checkSettingsClass(ctx, cls, keyFields);

@@ -93,6 +93,7 @@ No fix: moving the token to a header changes the API's contract with every clien
       if (isWebSocket(model, fn) || ONE_TIME_TOKEN_FUNCTIONS.test(fn.name)) continue;
       try {
         checkParams(ctx, fn, dependencies);
+        checkBodyModelTokens(ctx, fn, dependencies);
         checkRequestReads(ctx, fn);
         checkHandParsed(ctx, fn);
       } catch {
@@ -155,6 +156,44 @@ function checkParams(ctx: RuleContext<MessageId>, fn: FunctionInfo, dependencies
     if (!AUTH_TOKEN_NAMES.test(p.name) && !reachesDecode(ctx, fn, p.name)) continue;
     ctx.report({ node: p.node, messageId: location, data: { name: p.name } });
   }
+}
+
+/**
+ * `payload.access_token` where `payload: TokenIn` is a request body model (a class parameter without a marker, as
+ * FastAPI reads it from the JSON body) and the field reaches a JWT decode.
+ */
+function checkBodyModelTokens(ctx: RuleContext<MessageId>, fn: FunctionInfo, dependencies: Set<string>): void {
+  const { model } = ctx;
+  if (!isRoute(model, fn) && !dependencies.has(fn.name)) return;
+  const bodyParams = new Set(
+    fn.params
+      .filter((p) => !p.marker && p.kind === 'normal' && isBodyModel(ctx, annotationExpr(p.annotation)))
+      .map((p) => p.name),
+  );
+  if (bodyParams.size === 0) return;
+  const tokens: Node[] = [];
+  for (const a of jwtCallArgsIn(model, fn.body)) if (a.jwt.kind !== 'encode' && a.token) tokens.push(a.token);
+  for (const { call, callee } of model.callsIn(fn.body)) {
+    if (callee && helperDecodes(ctx, callee)) tokens.push(...callArguments(call).positional.slice(0, 1));
+  }
+  for (const token of tokens) {
+    const value = valueOf(model, token) ?? token;
+    const object = value.type === 'attribute' ? value.childForFieldName('object') : undefined;
+    if (object?.type === 'identifier' && bodyParams.has(object.text)) {
+      ctx.report({ node: token, messageId: 'body', data: { name: value.text } });
+    }
+  }
+}
+
+/** A class the workspace defines as a pydantic / SQLModel model (FastAPI reads such parameters from the body). */
+function isBodyModel(ctx: RuleContext<MessageId>, annotation: Node | undefined): boolean {
+  if (annotation?.type !== 'identifier' && annotation?.type !== 'attribute') return false;
+  const qualified = ctx.model.resolve(annotation) ?? annotation.text;
+  const local = ctx.model.topLevelClass(annotation.text);
+  const located = local ? undefined : ctx.workspace.locate(qualified);
+  const owner = local ? ctx.model : located ? ctx.workspace.model(located.file.path) : undefined;
+  const cls = local ?? (located?.member ? owner?.topLevelClass(located.member) : undefined);
+  return !!cls && cls.baseNames.some((b) => /(^|\.)(BaseModel|SQLModel)$/.test(b) || /(Schema|Base|In|Request|Body)$/.test(b));
 }
 
 /** `request.query_params["token"]`, `request.cookies.get("access_token")`. */
