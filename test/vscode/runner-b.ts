@@ -54,6 +54,21 @@ function plain(args: unknown[]): string {
   return util.format(...args);
 }
 
+/**
+ * The workbench's own start-up chatter (sockets, the service worker a plain-HTTP page cannot register, the
+ * gallery that is unreachable offline) says nothing about the suite: it goes to the console log file only.
+ */
+const NOISE = [
+  /^(Creating a socket|Resolving connection token|Resolved connection token|Creation of workbench contribution)/,
+  /^(Updating additional builtin extensions cache|ChatSessionStore:|Extension host \(Remote\) is (un)?responsive)/,
+  /^\[Service Worker\]/,
+  /getaddrinfo ENOTFOUND/,
+];
+
+function isWorkbenchNoise(line: string): boolean {
+  return NOISE.some((re) => re.test(line));
+}
+
 /** Runs one scenario; resolves to the suite's exit code (non-zero on any failure, timeout or crash). */
 async function runOne(run: Scenario, options: Options): Promise<number> {
   const started = Date.now();
@@ -76,8 +91,12 @@ async function runOne(run: Scenario, options: Options): Promise<number> {
     const exit = new Promise<number>((resolve) => {
       void browser.page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
     });
+    const consoleLog = path.join(ARTIFACTS, `vscode-console-${run.name}.log`);
+    fs.writeFileSync(consoleLog, '');
     await browser.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
       const line = plain(Array.isArray(args) ? args : [args]);
+      fs.appendFileSync(consoleLog, `[${type}] ${line}\n`);
+      if (isWorkbenchNoise(line)) return;
       if (type === 'error') console.error(line);
       else console.log(line);
     });
