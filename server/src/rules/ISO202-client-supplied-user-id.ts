@@ -6,7 +6,9 @@ import type { Workspace } from '../workspace/workspace';
 import { routesInFile, type Route } from '../workspace/app-graph';
 import { isAuthDependency, paramDependency, routeAuth } from '../workspace/auth';
 import { identityExpressions, paramKind, scopeIdentity, type IdentityInfo, type IdentityKind } from '../workspace/identity';
-import { lookupCallable, resolveCallTarget } from '../workspace/symbols';
+import { lookup, lookupCallable, resolveCallTarget } from '../workspace/symbols';
+import { isUserModel, modelClassByName } from '../workspace/owned-models';
+import { objectClass } from '../workspace/client-writes';
 import { clientValuesIn, isUserIdName, type ClientValue } from '../workspace/client-input';
 import { routeRoleCheck } from '../workspace/role-checks';
 import { ensureImport } from '../python/edits';
@@ -135,7 +137,41 @@ const CONVERSIONS = /^(str|int|float|bool|len|repr|UUID|uuid\.UUID|hash|and_|or_
 const HARMLESS = /^(print|logging\.\w+|log\.\w+|logger\.\w+|_?log\w*\.\w+|warnings\.warn|HTTPException|fastapi\.HTTPException|JSONResponse|dict|isinstance|format)$|\.(debug|info|warning|warn|error|exception|critical|format|startswith|endswith)$/;
 const FILTER_METHODS = /^(where|filter|filter_by|having|join|outerjoin|get_or_none|exclude)$/;
 const READ_METHODS = /^(get|exec|execute|scalars|scalar|scalar_one|query|select|first|one|all|get_one|fetch|fetch_one|fetch_all|find|find_one|count)$/;
-const CHECK_HELPER = /(ensure|verify|check|assert|require|authori[sz]e|validate|guard|same_user|is_owner|owns)/i;
+const CHECK_HELPER = /(ensure|verify|check|assert|require|authori[sz]e|validate|guard|same_user|is_owner|owns|member|access|permission)/i;
+
+/** Names that are user identifiers only in context (`/files/{uid}` is a file). */
+const AMBIGUOUS_NAMES: ReadonlySet<string> = new Set(['uid', 'owner']);
+
+/**
+ * The value is compared with or assigned to a user column (`Task.user_id == uid`, `filter_by(owner_id=owner)`,
+ * `user_id=uid`), loads a user row (`session.get(User, uid)`), or is passed to a helper parameter named like one.
+ */
+function usedAsUserId(ws: Workspace, file: string, model: ModuleModel, node: Node, ownerColumns: string[]): boolean {
+  const parent = node.parent;
+  if (!parent) return false;
+  if (parent.type === 'comparison_operator') {
+    return children(parent).some((o) => o.id !== node.id && o.type === 'attribute' && isUserIdName(o.childForFieldName('attribute')?.text ?? '', ownerColumns));
+  }
+  if (parent.type === 'keyword_argument') return isUserIdName(parent.childForFieldName('name')?.text ?? '', ownerColumns);
+  if (parent.type === 'argument_list' && parent.parent?.type === 'call') {
+    const call = parent.parent;
+    const args = callArguments(call);
+    const i = args.positional.findIndex((a) => a.id === node.id);
+    const fnNode = call.childForFieldName('function');
+    if (fnNode?.type === 'attribute' && fnNode.childForFieldName('attribute')?.text === 'get' && i === 1) {
+      return isUserModel(ws, lookupClass(ws, model, args.positional[0]));
+    }
+    const target = resolveCallTarget(ws, file, model, call);
+    const param = target?.fn.params.filter((p) => p.name !== 'self' && p.name !== 'cls')[i];
+    return !!param && isUserIdName(param.name, ownerColumns) && !AMBIGUOUS_NAMES.has(param.name);
+  }
+  return false;
+}
+
+function lookupClass(ws: Workspace, model: ModuleModel, node: Node | undefined): string {
+  const def = node ? lookup(ws, model.resolve(node)) : undefined;
+  return def?.kind === 'class' ? def.qualified : '';
+}
 
 function checkRoute(ctx: RuleContext<MessageId>, route: Route): void {
   const { workspace: ws, file, model } = ctx;
@@ -160,9 +196,12 @@ function checkRoute(ctx: RuleContext<MessageId>, route: Route): void {
   for (const [origin, group] of groups) {
     if (group[0].param && guardedByDependency.has(group[0].param.name)) continue;
     const names = new Set(group.map((v) => v.node.text));
+    const ambiguous = AMBIGUOUS_NAMES.has(group[0].field);
     for (const v of group) {
       const use = dataUse(model, v.node);
       if (!use) continue;
+      // `uid`/`owner` also name files, repositories...: only a use against a user column says it is a user id.
+      if (ambiguous && !usedAsUserId(ws, file.path, model, v.node, ownerColumns)) continue;
       // The call that checks the value (`ensure_same_user(user_id, current_user)`) is not a use of it.
       if (use.call && helperChecks(ws, file.path, model, use.call, identity, names)) continue;
       const action = use.action;
@@ -305,7 +344,11 @@ function helperChecks(ws: Workspace, file: string, model: ModuleModel, call: Nod
   if (!valueParam || !identityParam) return false;
   const kind: IdentityKind = identityArg.type === 'identifier' ? (identity.names.get(identityArg.text) ?? 'id') : 'id';
   const scoped = scopeIdentity(target.model, target.fn, new Map([[identityParam, kind]]));
-  return scoped.verified.has(valueParam);
+  if (scoped.verified.has(valueParam)) return true;
+  // A membership or access helper (`ensure_member(session, current_user, tenant_id)`) that looks the pair up and
+  // refuses with 401/403/404: named as a check and raising is the evidence the analysis can see.
+  const name = target.fn.name;
+  return CHECK_HELPER.test(name) && target.model.raisesIn(target.fn.body).some((r) => r.status === undefined || [401, 403, 404].includes(r.status));
 }
 
 /**
@@ -363,13 +406,37 @@ function report(ctx: RuleContext<MessageId>, route: Route, identity: IdentityInf
     });
     return;
   }
+  // A tenant or account id is compared with the user's own tenant, not with the user's id.
+  const scoped = SCOPE_FIELDS.has(value.field);
+  const compareWith = scoped && identity.objectExpression ? `${identity.objectExpression}.${value.field}` : identity.idExpression;
+  const canFix = !scoped || !!identity.objectExpression;
   ctx.report({
     node: value.node,
     messageId: 'unchecked',
-    data: { origin, action, identity: identity.idExpression },
+    data: { origin, action, identity: compareWith },
     related,
-    fix: insertCheck(ctx, route.handler, value, identity.idExpression),
+    fix: canFix ? insertCheck(ctx, route, value, compareWith, identity) : undefined,
   });
+}
+
+/** Owner columns that name a group the user belongs to rather than the user. */
+const SCOPE_FIELDS: ReadonlySet<string> = new Set(['tenant_id', 'account_id', 'org_id', 'organization_id', 'team_id', 'workspace_id']);
+
+/**
+ * `str(current_user.id)` when the client sends a string and the user model's `id` is a UUID or an integer: the
+ * comparison would otherwise always fail.
+ */
+function comparable(ws: Workspace, route: Route, value: ClientValue, identityText: string, identity: IdentityInfo): string {
+  const param = value.param;
+  if (!param || param.model || param.freeform || !identity.objectExpression || identityText !== `${identity.objectExpression}.id`) return identityText;
+  const annotation = param.param.annotation?.text.replace(/\s+/g, '') ?? 'str';
+  if (!/^(str|Annotated\[str,.*)$/.test(annotation)) return identityText;
+  const model = ws.model(route.file);
+  const holder = route.handler.params.find((p) => p.name === identity.objectExpression);
+  const nameNode = holder ? (holder.node.type === 'identifier' ? holder.node : holder.node.childForFieldName('name') ?? children(holder.node)[0]) : undefined;
+  const cls = model && nameNode ? objectClass(ws, model, route.file, route.handler, nameNode) : undefined;
+  const idType = cls ? modelClassByName(ws, cls)?.fields.get('id')?.annotation?.text ?? '' : '';
+  return /\b(UUID|UUID4|int)\b/.test(idType) ? `str(${identityText})` : identityText;
 }
 
 function short(qualified: string): string {
@@ -382,8 +449,10 @@ function short(qualified: string): string {
  * (after its docstring). Only for values the handler can name at its top: a parameter, or a field of a body
  * parameter.
  */
-function insertCheck(ctx: RuleContext<MessageId>, fn: FunctionInfo, value: ClientValue, identity: string): Fix | undefined {
+function insertCheck(ctx: RuleContext<MessageId>, route: Route, value: ClientValue, identityText: string, info: IdentityInfo): Fix | undefined {
   const { model } = ctx;
+  const fn = route.handler;
+  const identity = comparable(ctx.workspace, route, value, identityText, info);
   const param = value.param;
   if (!param) return undefined;
   let expr: string | undefined;
