@@ -151,7 +151,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
           path: route.path || '/',
           action: touch.action,
           model: touch.model,
-          line: touch.file === file.path ? `line ${touch.node.startPosition.row + 1}` : `${touch.file.split(/[\\/]/).pop()}:${touch.node.startPosition.row + 1}`,
+          line: touch.file === file.path ? `line ${touch.node.startPosition.row + 1}` : `${touch.file.split(/[\\/]/).slice(-2).join("/")}:${touch.node.startPosition.row + 1}`,
           dependency: swallowing ?? '',
           hint,
         },

@@ -161,7 +161,7 @@ function findings(ws: Workspace): Item[] {
 }
 
 function line(file: string, node: Node, here: string): string {
-  const rel = file === here ? '' : `${file.split(/[\\/]/).pop()}:`;
+  const rel = file === here ? '' : `${file.split(/[\\/]/).slice(-2).join('/')}:`;
   return `${rel ? rel : 'line '}${node.startPosition.row + 1}`;
 }
 

@@ -101,7 +101,7 @@ function buildGraph(ws: Workspace): AppGraph {
   const instances = new Map<string, AppInstance>();
   for (const f of ws.allFiles()) {
     const model = safeModel(ws, f.path);
-    if (model) collectInstances(f.path, model, instances);
+    if (model) collectInstances(ws, f.path, model, instances);
   }
   const includes: IncludeEdge[] = [];
   const declared: { file: string; model: ModuleModel; handler: FunctionInfo; method: string; path: string; decorator: Node; instance: string; deps: DependencyRef[] }[] = [];
@@ -121,7 +121,7 @@ function buildGraph(ws: Workspace): AppGraph {
         includes.push({
           parent,
           child,
-          prefix: pathText(model, args.keywords.get('prefix')) ?? '',
+          prefix: pathText(ws, model, args.keywords.get('prefix')) ?? '',
           dependencies: dependencyList(model, f.path, args.keywords.get('dependencies'), 'include'),
           file: f.path,
           call,
@@ -137,7 +137,7 @@ function buildGraph(ws: Workspace): AppGraph {
           model: target.model,
           handler: target.fn,
           method: attr === 'add_api_websocket_route' ? 'WEBSOCKET' : methodsOf(args.keywords.get('methods')),
-          path: pathText(model, args.keywords.get('path') ?? args.positional[0]) ?? '',
+          path: pathText(ws, model, args.keywords.get('path') ?? args.positional[0]) ?? '',
           decorator: call,
           instance,
           deps: dependencyList(model, f.path, args.keywords.get('dependencies'), 'decorator'),
@@ -159,7 +159,7 @@ function buildGraph(ws: Workspace): AppGraph {
           model,
           handler,
           method: method === 'API_ROUTE' ? methodsOf(args.keywords.get('methods')) : method,
-          path: pathText(model, args.keywords.get('path') ?? args.positional[0]) ?? '',
+          path: pathText(ws, model, args.keywords.get('path') ?? args.positional[0]) ?? '',
           decorator: dec,
           instance,
           deps: dependencyList(model, f.path, args.keywords.get('dependencies'), 'decorator'),
@@ -233,7 +233,7 @@ function dedupeMounts(mounts: Mount[]): Mount[] {
   });
 }
 
-function collectInstances(file: string, model: ModuleModel, out: Map<string, AppInstance>): void {
+function collectInstances(ws: Workspace, file: string, model: ModuleModel, out: Map<string, AppInstance>): void {
   for (const assign of model.root.descendantsOfType('assignment')) {
     const left = assign?.childForFieldName('left');
     let value = assign?.childForFieldName('right');
@@ -250,7 +250,7 @@ function collectInstances(file: string, model: ModuleModel, out: Map<string, App
       file,
       name: left.text,
       call: value,
-      prefix: kind === 'router' ? (pathText(model, args.keywords.get('prefix')) ?? '') : '',
+      prefix: kind === 'router' ? (pathText(ws, model, args.keywords.get('prefix')) ?? '') : '',
       dependencies: dependencyList(model, file, args.keywords.get('dependencies'), kind === 'app' ? 'app' : 'router'),
     });
   }
@@ -316,14 +316,14 @@ function methodsOf(node: Node | undefined): string {
 }
 
 /** A path literal, a module constant, or an f-string's literal parts with `{...}` kept. */
-function pathText(model: ModuleModel, node: Node | undefined): string | undefined {
+function pathText(ws: Workspace, model: ModuleModel, node: Node | undefined): string | undefined {
   if (!node) return undefined;
   const s = stringValue(node);
   if (s !== undefined) return s;
   if (node.type === 'identifier' || node.type === 'attribute') {
-    const v = model.constantValue(dottedName(node) ?? '');
+    const v = model.constantValue(dottedName(node) ?? '') ?? settingsDefault(ws, model, node);
     if (typeof v === 'string') return v;
-    // `settings.API_V1_STR`: unknown at analysis time; keep a readable placeholder.
+    // Unknown at analysis time; keep a readable placeholder.
     return `{${node.text}}`;
   }
   if (node.type === 'string') {
@@ -332,13 +332,28 @@ function pathText(model: ModuleModel, node: Node | undefined): string | undefine
       if (part.type === 'string_content') out += part.text;
       else if (part.type === 'interpolation') {
         const inner = children(part)[0];
-        const v = inner ? model.constantValue(dottedName(inner) ?? '') : undefined;
+        const v = inner ? (model.constantValue(dottedName(inner) ?? '') ?? settingsDefault(ws, model, inner)) : undefined;
         out += typeof v === 'string' ? v : `{${inner?.text ?? ''}}`;
       }
     }
     return out;
   }
   return undefined;
+}
+
+/**
+ * `settings.API_V1_STR` where `settings = Settings()` (in any file) and the class declares a literal default:
+ * the default, which is what the app uses unless the environment overrides it.
+ */
+function settingsDefault(ws: Workspace, model: ModuleModel, node: Node): string | undefined {
+  if (node.type !== 'attribute') return undefined;
+  const field = node.childForFieldName('attribute')?.text;
+  const inst = lookup(ws, model.resolve(node.childForFieldName('object')));
+  if (!field || inst?.kind !== 'assignment' || inst.assignment.value.type !== 'call') return undefined;
+  const cls = lookup(ws, inst.model.callee(inst.assignment.value));
+  const value = cls?.kind === 'class' ? cls.cls.fields.get(field)?.value : undefined;
+  const s = stringValue(value);
+  return s;
 }
 
 function joinPath(a: string, b: string): string {

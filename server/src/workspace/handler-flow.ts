@@ -687,7 +687,7 @@ function ownershipCheck(ws: Workspace, f: FlowFunction, names: Set<string>, dire
     if (!cond || !mentionsOwner(cond) || !mentionsIdentity(cond)) continue;
     if (stmt.type === 'assert_statement') return stmt;
     const body = stmt.childForFieldName('consequence');
-    if (body && (descendantsInScope(body, 'raise_statement').length > 0 || /status_code\s*=\s*(40[34]|status\.HTTP_40[34])/.test(body.text))) return stmt;
+    if (body && refuses(ws, f, body)) return stmt;
   }
   for (const call of descendantsInScope(f.fn.body, 'call')) {
     if (direct && call.endIndex < direct.startIndex) continue;
@@ -700,6 +700,17 @@ function ownershipCheck(ws: Workspace, f: FlowFunction, names: Set<string>, dire
     if (!target && /(check|verify|ensure|assert|authori[sz]e|require|permission|owner|can_)/i.test(name)) return call;
   }
   return undefined;
+}
+
+/** A block that ends the request: a `raise`, an error response, or a call to a helper that raises (`raise_not_found()`). */
+export function refuses(ws: Workspace, f: FlowFunction, block: Node): boolean {
+  if (descendantsInScope(block, 'raise_statement').length > 0) return true;
+  if (/status_code\s*=\s*(40[134]|status\.HTTP_40[134])/.test(block.text)) return true;
+  for (const call of descendantsInScope(block, 'call')) {
+    const target = resolveCallTarget(ws, f.file, f.model, call);
+    if (target ? descendantsInScope(target.fn.body, 'raise_statement').length > 0 : /(^|[._])(raise|abort|forbid|deny|not_found|forbidden)\w*$/i.test(call.childForFieldName('function')?.text ?? '')) return true;
+  }
+  return false;
 }
 
 function usesOf(f: FlowFunction, names: Set<string>, direct?: Node): ObjectUse[] {
