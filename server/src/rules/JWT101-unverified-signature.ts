@@ -4,6 +4,7 @@ import type { ModuleModel } from '../python/module-model';
 import { jwtCallArgsIn, decodeOptions, expressionKey, removeElementEdit, scopeOf, valueOf, type JwtCallArgs } from '../python/jwt-decode';
 import { callArguments, descendantsInScope, dottedName, enclosingFunction, literalValue, stringValue } from '../python/syntax';
 import { pinnedMajor } from '../workspace/pinned-versions';
+import { functionDecodesJwt } from '../workspace/jwt-helpers';
 
 type MessageId = 'options' | 'verify' | 'verifyNoop' | 'unverifiedClaims';
 
@@ -74,7 +75,7 @@ Removing \`verify=False\` under PyJWT 2 is safe: the argument has no effect ther
     const calls = jwtCallArgsIn(model, model.root, ['decode', 'unverified-claims']);
     for (const a of calls) {
       if (a.jwt.kind === 'unverified-claims') {
-        if (!verifiedLater(model, a, calls) && usedAsIdentity(model, a.jwt.call)) {
+        if (!verifiedLater(ctx, a, calls) && usedAsIdentity(model, a.jwt.call)) {
           const fn = enclosingFunction(a.jwt.call);
           ctx.report({
             node: a.jwt.call,
@@ -99,7 +100,7 @@ function checkOptions(ctx: RuleContext<MessageId>, a: JwtCallArgs, calls: JwtCal
   const options = decodeOptions(model, a);
   const entry = options.entries.get('verify_signature');
   if (!entry || entry.literal !== false) return;
-  if (verifiedLater(model, a, calls) || !usedAsIdentity(model, a.jwt.call)) return;
+  if (verifiedLater(ctx, a, calls) || !usedAsIdentity(model, a.jwt.call)) return;
   const where = entry.inline ? '' : ` (through \`${a.options?.text ?? 'options'}\`)`;
   ctx.report({
     node: a.jwt.call,
@@ -131,7 +132,7 @@ function checkVerifyKeyword(ctx: RuleContext<MessageId>, a: JwtCallArgs, calls: 
     });
     return;
   }
-  if (verifiedLater(model, a, calls)) return;
+  if (verifiedLater(ctx, a, calls)) return;
   const version = pin ? `PyJWT ${pin.spec} is pinned in ${shortFile(pin.file)}` : 'PyJWT is not pinned; assuming 1.x, where it disables verification';
   ctx.report({
     node: a.jwt.call,
@@ -154,10 +155,19 @@ function isEmptyKey(model: ModuleModel, key: Node): boolean {
  * "Peek then verify": the same token is decoded later in the same function with signature verification on
  * (or a JWKS signing key is fetched for it, which only a keyed decode can use).
  */
-function verifiedLater(model: ModuleModel, a: JwtCallArgs, calls: JwtCallArgs[]): boolean {
+function verifiedLater(ctx: RuleContext<MessageId>, a: JwtCallArgs, calls: JwtCallArgs[]): boolean {
+  const { model } = ctx;
   const scope = scopeOf(model, a.jwt.call);
   const tokenKeys = tokenIdentities(model, a.token);
   if (tokenKeys.size === 0) return false;
+  // `return verify_token(token, tenant_key)`: a workspace helper that decodes the same token.
+  const helper = model.callsIn(scope).some(({ call, callee }) => {
+    if (call.startIndex <= a.jwt.call.startIndex || !callee) return false;
+    const first = callArguments(call).positional[0] ?? callArguments(call).keywords.get('token');
+    if (![...tokenIdentities(model, first)].some((k) => tokenKeys.has(k))) return false;
+    return functionDecodesJwt(ctx.workspace, callee);
+  });
+  if (helper) return true;
   return calls.some((other) => {
     if (other === a || other.jwt.kind !== 'decode' || other.jwt.call.startIndex <= a.jwt.call.startIndex) return false;
     if (scopeOf(model, other.jwt.call).id !== scope.id) return false;

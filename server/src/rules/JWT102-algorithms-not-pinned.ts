@@ -104,7 +104,8 @@ function checkDecode(ctx: RuleContext<MessageId>, a: JwtCallArgs): void {
     else if (a.jwt.callee.includes('JsonWebToken()')) checkAuthlibInstance(ctx, a);
     return;
   }
-  if (!a.algorithms) {
+  // `algorithms=None` is the library default: the same as leaving it out.
+  if (!a.algorithms || valueOf(model, a.algorithms)?.type === 'none') {
     if (a.hasSplat) return;
     if (a.jwt.library === 'pyjwt' && isPyJwk(model, a.key)) return;
     reportMissing(ctx, a);
@@ -123,7 +124,12 @@ function reportMissing(ctx: RuleContext<MessageId>, a: JwtCallArgs): void {
     ? {
         title: `Pin \`algorithms=[${list}]\`${expected.source === 'configured' || expected.source === 'encode' ? '' : ' (unsafe: inferred, check your issuer)'}`,
         safety: expected.source === 'configured' || expected.source === 'encode' ? 'safe' : 'unsafe',
-        edits: [appendArgument(model.text, a.jwt.call, last, `algorithms=[${list}]`)],
+        // An explicit `algorithms=None` (or jose's positional `None`) is replaced in place, never duplicated.
+        edits: [
+          a.algorithms
+            ? { range: rangeOf(a.algorithms), newText: `[${list}]` }
+            : appendArgument(model.text, a.jwt.call, last, `algorithms=[${list}]`),
+        ],
       }
     : undefined;
   if (a.jwt.library === 'pyjwt') {

@@ -118,7 +118,7 @@ function reportSamples(ctx: RuleContext<MessageId>, reported: Set<number>): void
     if (!name || !value || !isStringLike(value) || isFString(value) || reported.has(value.id)) return;
     const literal = stringValue(value);
     if (literal === undefined || !isSecretLikeName(name) || !isSampleSecret(literal)) return;
-    if (inSettingsClass(ctx, model, n)) return;
+    if (inSettingsClass(ctx, model, n) || inDocumentationExample(n)) return;
     reported.add(value.id);
     ctx.report({
       node: value,
@@ -138,6 +138,17 @@ function inSettingsClass(ctx: RuleContext<MessageId>, model: ModuleModel, node: 
   if (!cls) return false;
   const info = model.classes.find((c) => c.node.id === cls.id);
   return !!info && isSettingsClass(ctx.workspace, model, info);
+}
+
+/** Values inside `examples=[...]`, `example=...` or `json_schema_extra={...}` document an API; they configure nothing. */
+function inDocumentationExample(node: Node): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'keyword_argument' && /^(examples?|json_schema_extra|openapi_examples)$/.test(p.childForFieldName('name')?.text ?? '')) return true;
+    if (p.type === 'pair' && /^(examples?|json_schema_extra)$/.test(stringValue(p.childForFieldName('key')) ?? '')) return true;
+    if (p.type === 'assignment' && /^(examples?|json_schema_extra|model_config)$/.test(p.childForFieldName('left')?.text ?? '')) return true;
+    if (p.type === 'function_definition' || p.type === 'class_definition') return false;
+  }
+  return false;
 }
 
 function isPublicKey(value: string): boolean {

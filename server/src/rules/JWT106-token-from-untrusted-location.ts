@@ -323,11 +323,12 @@ function isAuthorizationHeader(model: ModuleModel, fn: FunctionInfo, expr: Node 
 /** A comparison or `startswith` against "Bearer", or FastAPI's `get_authorization_scheme_param`. */
 function checksBearerScheme(body: Node): boolean {
   for (const n of descendantsInScope(body, ['comparison_operator', 'call'])) {
-    if (n.type === 'comparison_operator' && /bearer/i.test(n.text)) return true;
+    // Any scheme comparison counts: a Basic-auth parser compares against "basic", not "bearer".
+    if (n.type === 'comparison_operator' && /bearer|basic|digest/i.test(n.text)) return true;
     if (n.type === 'call') {
       const f = n.childForFieldName('function');
       const name = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : f?.text;
-      if ((name === 'startswith' || name === 'match' || name === 'fullmatch') && /bearer/i.test(n.text)) return true;
+      if ((name === 'startswith' || name === 'match' || name === 'fullmatch') && /bearer|basic|digest/i.test(n.text)) return true;
       if (name === 'get_authorization_scheme_param') return true;
     }
   }

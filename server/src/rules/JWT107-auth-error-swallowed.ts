@@ -149,6 +149,11 @@ function checkTry(ctx: RuleContext<MessageId>, tryStmt: Node): void {
         if (callers.checked) continue;
         ctx.report({ node: last, messageId: 'returnsNone', data: { ...data, callers: callers.where }, fix: raiseFix(ctx, clause, last, fn) });
       } else {
+        // A computed result (`return await refresh_session(...)`) may well end the request: only defaults count.
+        if (!isDefaultValue(model, value)) continue;
+        // `return False` from an `is_valid_token` check is fine when every caller tests it and raises.
+        const falsy = literalValue(valueOf(model, value));
+        if ((falsy === false || falsy === '' || falsy === 0) && fn && uncheckedCallers(ctx, fn).checked) continue;
         ctx.report({ node: last, messageId: 'returnsDefault', data: { ...data, value: short(value.text) }, fix: raiseFix(ctx, clause, last, fn) });
       }
       continue;
@@ -185,6 +190,22 @@ function endsRequest(model: ModuleModel, value: Node): boolean {
   const callee = model.callee(v) ?? dottedName(v.childForFieldName('function')) ?? '';
   if (/Response$/.test(callee)) return true;
   // `return await call_next(request)` in middleware continues the request: not an end.
+  return false;
+}
+
+/**
+ * A fallback identity: a literal (`{}`, `False`, `{"sub": "anonymous"}`), a name (`GUEST`, `claims`), a default-user
+ * constructor (`AnonymousUser()`), or middleware's `call_next(request)`, which carries on unauthenticated.
+ */
+function isDefaultValue(model: ModuleModel, value: Node): boolean {
+  const v = value.type === 'await' ? children(value)[0] : value;
+  if (!v) return false;
+  if (literalValue(v) !== undefined || v.type === 'dictionary' || v.type === 'list' || v.type === 'tuple') return true;
+  if (v.type === 'identifier' || v.type === 'attribute') return true;
+  if (v.type === 'call') {
+    const name = dottedName(v.childForFieldName('function')) ?? '';
+    return /(anonym|guest|default|public|visitor|user|principal|call_next|^dict$)/i.test(name.split('.').pop() ?? '');
+  }
   return false;
 }
 
