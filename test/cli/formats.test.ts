@@ -156,6 +156,20 @@ describe('sarif output', () => {
   });
 });
 
+describe('the example app', () => {
+  it('`--format sarif` on examples/todo-api validates against the schema and reports its deliberate flaws', () => {
+    const example = path.join(REPO_ROOT, 'examples', 'todo-api');
+    const r = runCli([example, '--format', 'sarif'], { cwd: REPO_ROOT });
+    assert.equal(r.code, 1, r.stderr);
+    const doc: { runs: { results: any[] }[] } = JSON.parse(r.stdout);
+    const validate = sarifValidator();
+    const valid = validate(structuredClone(doc));
+    assert.ok(valid, JSON.stringify(validate.errors, null, 2));
+    assert.ok(doc.runs[0].results.length > 0);
+    assert.ok(doc.runs[0].results.every((x: any) => x.locations[0].physicalLocation.artifactLocation.uri.startsWith('examples/todo-api/')));
+  });
+});
+
 describe('report output', () => {
   it('renders the Markdown audit report', () => {
     const r = runCli(['--format', 'report'], { cwd: dir });

@@ -35,7 +35,7 @@ export function renderFinding(f: Finding, ctx: OutputContext): string {
   if (excerpt) lines.push(...excerpt);
   const hints: string[] = [];
   if (f.fix && f.fix.edits.length > 0) {
-    const note = f.fix.safety === 'unsafe' ? ' (unsafe fix: --unsafe-fixes)' : f.fix.safety === 'display-only' ? ' (apply by hand)' : '';
+    const note = f.fix.safety === 'unsafe' ? ' [--unsafe-fixes]' : f.fix.safety === 'display-only' ? ' [apply by hand]' : '';
     hints.push(`= help: ${f.fix.title}${note}`);
   }
   for (const r of f.related) {
