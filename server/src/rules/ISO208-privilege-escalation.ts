@@ -10,6 +10,7 @@ import { isUserModel, modelClassByName } from '../workspace/owned-models';
 import { clientMaySet, clientValuesIn, isPrivilegeName } from '../workspace/client-input';
 import { classOf, clientWritesIn, excludeFieldsEdit, objectClass, appendArgumentEdit, type ClientWrite } from '../workspace/client-writes';
 import { preferredRoleCheck, routeRoleCheck } from '../workspace/role-checks';
+import { resolveCallTarget } from '../workspace/symbols';
 import { ensureImport } from '../python/edits';
 import { callArguments, children, descendantsInScope, dottedName, rangeOf } from '../python/syntax';
 import { pinnedBelow, pinnedMajor } from '../workspace/pinned-versions';
@@ -202,8 +203,10 @@ function privilegeColumns(ws: Workspace, cls: string | undefined): string[] {
   const model = modelClassByName(ws, cls);
   if (!model?.orm) return [];
   const fields = [...model.fields.keys()].filter(isPrivilegeName);
-  // Privilege-named columns on any table are privileges; on a user table every such column counts.
-  return fields.length > 0 || isUserModel(ws, model.qualified) ? fields : [];
+  if (isUserModel(ws, model.qualified)) return fields;
+  // On other tables `role`/`scopes`/`permissions` are often the user's own choice (an API key's scopes, a
+  // document's sharing role); administrator flags are privileges wherever they live.
+  return fields.filter((f) => ADMIN_FLAGS.test(f));
 }
 
 function privilegeWrites(ws: Workspace, route: Route): Finding[] {
@@ -290,6 +293,7 @@ function privilegeAssignments(ws: Workspace, route: Route): Finding[] {
 
 // ---- administrative routes ---------------------------------------------------------------------
 
+const ADMIN_FLAGS = /^(is_admin|is_superuser|is_staff)$/;
 const DATA_CALLS = /^(exec|execute|scalars|scalar|query|get|delete|add|commit|merge|flush|all|first|one|filter|filter_by|where|select|count|update|insert|bulk_\w+|fetch\w*)$/;
 
 function adminRoute(ws: Workspace, route: Route): Finding[] {
@@ -316,11 +320,7 @@ function adminRoute(ws: Workspace, route: Route): Finding[] {
 function adminReason(ws: Workspace, model: ModuleModel, route: Route, identity: IdentityInfo): string | undefined {
   const body = route.handler.body;
   const calls = descendantsInScope(body, 'call');
-  const touchesData = calls.some((c) => {
-    const fn = c.childForFieldName('function');
-    const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn?.text ?? '';
-    return DATA_CALLS.test(name);
-  });
+  const touchesData = calls.some((c) => dataCall(ws, model, route.file, c, 0));
   const segments = route.path.split('/').filter(Boolean);
   if (touchesData) {
     const segment = segments.find((s) => /^admins?$/i.test(s));
@@ -346,6 +346,24 @@ function adminReason(ws: Workspace, model: ModuleModel, route: Route, identity: 
     }
   }
   return undefined;
+}
+
+/**
+ * A call that reaches the database: a session/connection method (`session.exec`, `db.delete`), a query builder
+ * (`select(...)`, `update(...)`), or a workspace helper that makes such a call (one level down).
+ */
+function dataCall(ws: Workspace, model: ModuleModel, file: string, call: Node, depth: number): boolean {
+  const fn = call.childForFieldName('function');
+  if (fn?.type === 'attribute') {
+    const method = fn.childForFieldName('attribute')?.text ?? '';
+    const object = fn.childForFieldName('object')?.text ?? '';
+    if (DATA_CALLS.test(method) && /(session|db|conn|connection|cursor|engine|tx|uow|repo)\b/i.test(object)) return true;
+  }
+  const callee = model.callee(call) ?? '';
+  if (/^(sqlmodel|sqlalchemy)(\.\w+)*\.(select|update|delete|insert)$/.test(callee)) return true;
+  if (depth > 0) return false;
+  const target = resolveCallTarget(ws, file, model, call);
+  return !!target && descendantsInScope(target.fn.body, 'call').some((c) => dataCall(ws, target.model, target.file, c, depth + 1));
 }
 
 /** The outermost call/attribute chain around a call (`session.exec(select(User).offset(s)).all()`). */
