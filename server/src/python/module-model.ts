@@ -119,6 +119,7 @@ export class ModuleModel {
   readonly assignments = new Map<string, Assignment[]>();
   private readonly topLevelDefs = new Set<string>();
   private readonly functionsByNode = new Map<number, FunctionInfo>();
+  private readonly scopeCache = new Map<string, unknown>();
 
   constructor(
     readonly tree: Tree,
@@ -240,13 +241,27 @@ export class ModuleModel {
 
   // ---- functions --------------------------------------------------------------------------------
 
+  /**
+   * Per-scope results are asked for by many rules (calls, raises, assignments of the same handler), and walking a
+   * tree from JS is the analysis' main cost, so each is computed once per scope. Returned arrays are copies.
+   */
+  private perScope<T>(kind: string, scope: Node, compute: () => T): T {
+    const key = `${kind}:${scope.id}`;
+    if (!this.scopeCache.has(key)) this.scopeCache.set(key, compute());
+    return this.scopeCache.get(key) as T;
+  }
+
   /** Calls directly inside `scope` (not in nested functions), with their resolved callee. */
   callsIn(scope: Node): { call: Node; callee: string | undefined }[] {
-    return descendantsInScope(scope, 'call').map((call) => ({ call, callee: this.callee(call) }));
+    return [...this.perScope('calls', scope, () => descendantsInScope(scope, 'call').map((call) => ({ call, callee: this.callee(call) })))];
   }
 
   /** `raise` statements directly inside `scope`, with the exception's name and HTTP status where known. */
   raisesIn(scope: Node): RaiseInfo[] {
+    return [...this.perScope('raises', scope, () => this.computeRaises(scope))];
+  }
+
+  private computeRaises(scope: Node): RaiseInfo[] {
     return descendantsInScope(scope, 'raise_statement').map((node) => {
       const expr = children(node)[0];
       if (!expr) return { node };
@@ -268,6 +283,10 @@ export class ModuleModel {
    * tuple targets excluded), in source order.
    */
   localAssignments(scope: Node): Map<string, Node[]> {
+    return new Map(this.perScope('assignments', scope, () => this.computeAssignments(scope)));
+  }
+
+  private computeAssignments(scope: Node): Map<string, Node[]> {
     const out = new Map<string, Node[]>();
     for (const node of descendantsInScope(scope, ['assignment', 'named_expression', 'augmented_assignment'])) {
       const left = node.childForFieldName(node.type === 'named_expression' ? 'name' : 'left');

@@ -39,16 +39,26 @@ export function walk(node: Node, visit: (n: Node) => boolean | void): void {
   }
 }
 
-/** The named descendants of the given types, not looking inside nested functions, lambdas or classes. */
-export function descendantsInScope(scope: Node, types: string | string[]): Node[] {
-  const wanted = new Set(typeof types === 'string' ? [types] : types);
+const NESTED_SCOPES: readonly string[] = ['function_definition', 'class_definition', 'lambda'];
+
+/**
+ * The descendants of the given types (and `scope` itself when it is one), not looking inside nested functions,
+ * lambdas or classes, in document order. One `descendantsOfType` call does the walk inside WASM, which is an order
+ * of magnitude cheaper than visiting every node from JS; nested scopes are then skipped by their extent.
+ */
+export function descendantsInScope(scope: Node, types: string | readonly string[]): Node[] {
+  const wanted = typeof types === 'string' ? [types] : types;
+  const query = [...new Set([...wanted, ...NESTED_SCOPES])];
   const found: Node[] = [];
-  walk(scope, (n) => {
-    if (n.id !== scope.id && (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda')) {
-      return false;
+  let skipUntil = -1;
+  for (const n of scope.descendantsOfType(query)) {
+    if (!n || n.startIndex < skipUntil) continue;
+    if (n.id !== scope.id && NESTED_SCOPES.includes(n.type)) {
+      skipUntil = n.endIndex;
+      continue;
     }
-    if (wanted.has(n.type)) found.push(n);
-  });
+    if (wanted.includes(n.type)) found.push(n);
+  }
   return found;
 }
 
