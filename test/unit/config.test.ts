@@ -108,6 +108,13 @@ describe('ConfigResolver', () => {
     assert.equal(found.baseDir, path.join(dir, 'ci'));
   });
 
+  it('an explicit pyproject without the table means defaults; a dedicated file names keys without a prefix', () => {
+    const dir = tree({ 'pyproject.toml': '[project]\nname = "x"\n', 'bad.toml': 'selekt = ["JWT"]\n' });
+    assert.deepEqual(new ConfigResolver({ configFile: path.join(dir, 'pyproject.toml') }).forDirectory(dir).settings, defaultSettings());
+    const err = configError(() => new ConfigResolver({ configFile: path.join(dir, 'bad.toml') }).forDirectory(dir));
+    assert.equal(err.key, 'selekt');
+  });
+
   it('applies the override layer on top of the file', () => {
     const dir = tree({ 'pyproject.toml': '[tool.jwt-api-security]\nignore = ["SEC"]\n' });
     const resolver = new ConfigResolver({ override: (s) => normalizeSettings({ 'include-tests': true }, 'command line', s) });

@@ -47,7 +47,8 @@ export interface ConfigOptions {
   defaultBaseDir?: string;
 }
 
-type TableResult = { table: Record<string, unknown> } | { table: undefined };
+/** The settings table of a file and the prefix its keys are named with in errors (`tool.jwt-api-security.`). */
+type TableResult = { table: Record<string, unknown>; prefix: string } | { table: undefined; prefix: string };
 
 export class ConfigResolver {
   private readonly byDir = new Map<string, ResolvedConfig>();
@@ -74,17 +75,17 @@ export class ConfigResolver {
 
   private search(dir: string): ResolvedConfig {
     const candidate = path.join(dir, 'pyproject.toml');
-    const table = isFile(candidate) ? this.readTable(candidate, true) : { table: undefined };
-    if (table.table !== undefined) return this.build(table.table, candidate, dir);
+    const table = isFile(candidate) ? this.readTable(candidate, true) : undefined;
+    if (table?.table !== undefined) return this.build(table.table, candidate, dir, table.prefix);
     const parent = path.dirname(dir);
-    if (parent === dir) return this.build(undefined, undefined, this.options.defaultBaseDir ?? process.cwd());
+    if (parent === dir) return this.build(undefined, undefined, this.options.defaultBaseDir ?? process.cwd(), '');
     return this.forDirectory(parent);
   }
 
   private fromExplicitFile(file: string): ResolvedConfig {
     if (!isFile(file)) throw new ConfigError(file, undefined, 'configuration file not found');
-    const result = this.readTable(file, false);
-    return this.build(result.table ?? {}, file, path.dirname(file));
+    const result = this.readTable(file, path.basename(file) === 'pyproject.toml');
+    return this.build(result.table ?? {}, file, path.dirname(file), result.prefix);
   }
 
   /**
@@ -116,23 +117,25 @@ export class ConfigResolver {
       throw new ConfigError(file, 'tool', 'must be a table');
     }
     const section = (tool as Record<string, unknown> | undefined)?.[TOOL_TABLE];
+    const prefix = `tool.${TOOL_TABLE}.`;
     if (section === undefined) {
-      result = { table: isPyproject || tool !== undefined ? undefined : doc };
+      // A dedicated file (not a pyproject, no `tool` table) holds the keys at the top level.
+      result = isPyproject || tool !== undefined ? { table: undefined, prefix } : { table: doc, prefix: '' };
     } else if (typeof section !== 'object' || section === null || Array.isArray(section)) {
       throw new ConfigError(file, `tool.${TOOL_TABLE}`, 'must be a table');
     } else {
-      result = { table: section as Record<string, unknown> };
+      result = { table: section as Record<string, unknown>, prefix };
     }
     this.tables.set(file, result);
     return result;
   }
 
-  private build(table: Record<string, unknown> | undefined, file: string | undefined, baseDir: string): ResolvedConfig {
+  private build(table: Record<string, unknown> | undefined, file: string | undefined, baseDir: string, prefix: string): ResolvedConfig {
     let settings: Settings;
     try {
       settings = table ? normalizeSettings(table, file ?? 'configuration') : defaultSettings();
     } catch (err) {
-      if (err instanceof SettingsError) throw new ConfigError(file ?? err.source, `tool.${TOOL_TABLE}.${err.key}`, detailOf(err));
+      if (err instanceof SettingsError) throw new ConfigError(file ?? err.source, `${prefix}${err.key}`, detailOf(err));
       throw err;
     }
     if (this.options.override) {
