@@ -100,7 +100,7 @@ header, which only adds a response header. Security classes on old FastAPI versi
       const answersClient = isRouteHandler(workspace, model, fn) || isMiddleware(workspace, model, fn);
       if (verification.verifies) {
         for (const site of authFailureSites(workspace, file.path, model, fn, verification)) {
-          for (const answer of answersIn(model, site.block, answersClient)) checkAuthnAnswer(ctx, reported, answer, site.reason);
+          for (const answer of answersIn(model, site.block, answersClient, workspace, file.path)) checkAuthnAnswer(ctx, reported, answer, site.reason);
         }
       }
       checkAuthorizationBranches(ctx, reported, fn, verification.authVars);
@@ -282,10 +282,12 @@ interface Answer {
   via?: string;
   /** A plain `return {...}` from a route or middleware: a 200 with an error body. */
   ok?: boolean;
+  /** The exception comes from a helper (`raise unauthorized("...")`): its status is fixed there, not here. */
+  viaHelper?: string;
 }
 
 /** Raises and error returns directly in a failure branch (not in nested functions). */
-function answersIn(model: ModuleModel, block: Node, answersClient: boolean): Answer[] {
+function answersIn(model: ModuleModel, block: Node, answersClient: boolean, ws?: Workspace, file?: string): Answer[] {
   const out: Answer[] = [];
   for (const stmt of descendantsInScope(block, ['raise_statement', 'return_statement'])) {
     const value = children(stmt)[0];
@@ -294,6 +296,10 @@ function answersIn(model: ModuleModel, block: Node, answersClient: boolean): Ans
       if (value.type === 'call') {
         const response = errorResponseAt(model, value);
         if (response) out.push({ at: stmt, response });
+        else if (ws && file) {
+          const helper = helperException(ws, file, model, value);
+          if (helper) out.push({ at: stmt, response: helper, viaHelper: dottedNameOf(value) });
+        }
       } else if (value.type === 'identifier') {
         const response = namedException(model, value);
         if (response) out.push({ at: stmt, response, via: value.text });
@@ -308,6 +314,22 @@ function answersIn(model: ModuleModel, block: Node, answersClient: boolean): Ans
     }
   }
   return out;
+}
+
+/** `def unauthorized(detail): return HTTPException(status_code=..., ...)`: the exception a helper builds. */
+function helperException(ws: Workspace, file: string, model: ModuleModel, call: Node): ErrorResponse | undefined {
+  const target = calledFunction(ws, file, model, call);
+  if (!target) return undefined;
+  for (const ret of descendantsInScope(target.fn.body, 'return_statement')) {
+    const value = children(ret)[0];
+    const response = value?.type === 'call' ? errorResponseAt(target.model, value) : undefined;
+    if (response?.kind === 'http-exception') return response;
+  }
+  return undefined;
+}
+
+function dottedNameOf(call: Node): string {
+  return (call.childForFieldName('function')?.text ?? 'helper').replace(/\s+/g, '');
 }
 
 /** `credentials_exception = HTTPException(...)` in the function or at module level, for `raise credentials_exception`. */
@@ -339,7 +361,7 @@ function checkAuthnAnswer(ctx: RuleContext<MessageId>, reported: Set<string>, an
     node: answer.at,
     messageId: 'authnStatus',
     data: { reason, status: response.status },
-    fix: statusFix(ctx, response, 401),
+    fix: answer.viaHelper ? undefined : statusFix(ctx, response, 401),
   });
 }
 
@@ -357,7 +379,7 @@ function checkAuthorizationBranches(ctx: RuleContext<MessageId>, reported: Set<s
     if (!isOwnership && !isRole) continue;
     // `if not user or user.role != "admin"`: the missing-user half is an authentication failure; ambiguous.
     if ([...testedIn(cond)].some((k) => authVars.has(k))) continue;
-    for (const answer of answersIn(ctx.model, block, false)) {
+    for (const answer of answersIn(ctx.model, block, false, ctx.workspace, ctx.file.path)) {
       const response = answer.response;
       if (!response || response.status !== 401) continue;
       const key = `${answer.at.startIndex}`;
@@ -367,7 +389,7 @@ function checkAuthorizationBranches(ctx: RuleContext<MessageId>, reported: Set<s
         node: answer.at,
         messageId: 'authzStatus',
         data: { condition: cond.text.replace(/\s+/g, ' ') },
-        fix: statusFix(ctx, response, 403),
+        fix: answer.viaHelper ? undefined : statusFix(ctx, response, 403),
       });
     }
   }

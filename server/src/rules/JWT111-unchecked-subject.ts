@@ -122,20 +122,29 @@ function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: Claim
   const text = read.node.text.replace(/\s+/g, '');
   if (checked.has(text)) return;
   const holder = assignedName(read.node);
+  // `get_optional_user_id() -> str | None`: a missing subject is the anonymous answer the function promises.
+  const optional = returnsOptional(fn);
   if (!holder) {
     if (isInsideTest(read.node) || !isUsedAsValue(read.node)) return;
+    if (optional && read.node.parent?.type === 'return_statement') return;
     ctx.report({ node: read.node, messageId: 'uncheckedInline', data: { read: read.node.text } });
     return;
   }
   if (checked.has(holder.name)) return;
   const uses = descendantsInScope(fn.body, 'identifier').filter((id) => id.text === holder.name && id.startIndex > holder.statement.endIndex);
   if (!uses.length) return;
+  if (optional && uses.every((u) => u.parent?.type === 'return_statement')) return;
   ctx.report({
     node: read.node,
     messageId: 'unchecked',
     data: { variable: holder.name, read: read.node.text },
     fix: guardFix(ctx, fn, holder.name, holder.statement),
   });
+}
+
+function returnsOptional(fn: FunctionInfo): boolean {
+  const annotation = fn.node.childForFieldName('return_type')?.text ?? '';
+  return /\bNone\b|\bOptional\[/.test(annotation);
 }
 
 /** `x = <read>` / `x: str = <read>` / `(x := <read>)`: the name and the statement that binds it. */
