@@ -204,6 +204,7 @@ function checkRoute(ctx: RuleContext<MessageId>, route: Route): void {
       if (ambiguous && !usedAsUserId(ws, file.path, model, v.node, ownerColumns)) continue;
       // The call that checks the value (`ensure_same_user(user_id, current_user)`) is not a use of it.
       if (use.call && helperChecks(ws, file.path, model, use.call, identity, names)) continue;
+      if (use.call && inRejectingCondition(use.call, identity, names)) continue;
       const action = use.action;
       if (isGuarded(ws, file.path, model, route.handler, identity, names, v.node)) break;
       report(ctx, route, identity, origin, v, action);
@@ -286,6 +287,18 @@ function isGuarded(ws: Workspace, file: string, model: ModuleModel, fn: Function
   return false;
 }
 
+/** The call is (part of) the condition of an `if` that rejects a mismatch: `if not can_access(user_id, user): raise`. */
+function inRejectingCondition(call: Node, identity: IdentityInfo, names: Set<string>): boolean {
+  for (let p = call.parent; p; p = p.parent) {
+    if (p.type === 'if_statement') {
+      const cond = p.childForFieldName('condition');
+      return !!cond && contains(cond, call) && rejectsMismatch(p, identity, names);
+    }
+    if (p.type === 'block' || p.type === 'function_definition') return false;
+  }
+  return false;
+}
+
 /** `if <value> != <identity>: raise ...` (either order, `is not`, or inside `and`/`or` with other tests). */
 function rejectsMismatch(stmt: Node, identity: IdentityInfo, names: Set<string>): boolean {
   const cond = stmt.childForFieldName('condition');
@@ -296,6 +309,17 @@ function rejectsMismatch(stmt: Node, identity: IdentityInfo, names: Set<string>)
     const [a, b] = children(cmp);
     if (!a || !b) continue;
     if ((identity.isIdentityExpression(a) && mentions(b, names)) || (identity.isIdentityExpression(b) && mentions(a, names))) return true;
+  }
+  // `if not can_access(user_id, current_user): raise ...`: a predicate given both values, negated.
+  for (const neg of [cond, ...cond.descendantsOfType('not_operator').filter((n): n is Node => !!n)]) {
+    if (neg.type !== 'not_operator') continue;
+    let inner = neg.childForFieldName('argument');
+    while (inner?.type === 'await' || inner?.type === 'parenthesized_expression') inner = children(inner)[0] ?? null;
+    if (inner?.type !== 'call') continue;
+    const args = callArguments(inner);
+    const all = [...args.positional, ...args.keywords.values()];
+    const value = all.find((a) => mentions(a, names));
+    if (value && all.some((a) => a.id !== value.id && !mentions(a, names) && (identity.isIdentityExpression(a) || (a.type === 'identifier' && identity.names.has(a.text))))) return true;
   }
   return false;
 }
