@@ -144,6 +144,9 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
   for (const file of sources.values()) ws.setFile(file.path, file.source.text);
 
   const auditProgress = (done: number, total: number) => progress.update('analysing', done, total);
+  // audit() reports progress as it can; a big workspace gets its phase shown up front in any case.
+  const fileCount = ws.allFiles().length;
+  if (fileCount >= 200) progress.update(`analysing ${fileCount} files`, undefined, undefined, true);
   let result = audit(ws, { onProgress: auditProgress });
   const threshold = SEVERITY_ORDER[options.severity];
   const listed = (r: AuditResult) => r.findings.filter((f) => SEVERITY_ORDER[f.severity] <= threshold);

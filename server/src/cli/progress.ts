@@ -19,10 +19,14 @@ export class Progress {
     private readonly delayMs = 750,
   ) {}
 
-  update(label: string, done?: number, total?: number): void {
+  /**
+   * Redraws the line. `force` draws even early: for a phase that runs synchronously for long (the analysis)
+   * there is no later chance to draw until it ends.
+   */
+  update(label: string, done?: number, total?: number, force = false): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.started < this.delayMs || now - this.lastDraw < 100) return;
+    if (!force && (now - this.started < this.delayMs || now - this.lastDraw < 100)) return;
     this.lastDraw = now;
     const count = done === undefined ? '' : total ? ` ${done}/${total}` : ` ${done}`;
     const percent = done !== undefined && total ? ` (${Math.floor((100 * done) / total)}%)` : '';

@@ -34,8 +34,9 @@ export function renderFinding(f: Finding, ctx: OutputContext): string {
   const excerpt = sourceExcerpt(f, ctx);
   if (excerpt) lines.push(...excerpt);
   const hints: string[] = [];
-  if (f.fix && f.fix.edits.length > 0) {
-    const note = f.fix.safety === 'unsafe' ? ' [--unsafe-fixes]' : f.fix.safety === 'display-only' ? ' [apply by hand]' : '';
+  // A display-only fix with no edits is still advice worth printing.
+  if (f.fix) {
+    const note = f.fix.safety === 'unsafe' ? ' [--unsafe-fixes]' : f.fix.safety === 'display-only' || f.fix.edits.length === 0 ? ' [apply by hand]' : '';
     hints.push(`= help: ${f.fix.title}${note}`);
   }
   for (const r of f.related) {
