@@ -4,12 +4,12 @@ import type { Fix, RelatedLocation, TextEdit } from '../core/types';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import type { Workspace } from '../workspace/workspace';
 import { routesInFile, type Route } from '../workspace/app-graph';
-import { dependencyVerdict, paramDependency, preferredAuthDependency, routeAuth, type PreferredAuth } from '../workspace/auth';
+import { authMiddlewares, dependencyVerdict, paramDependency, preferredAuthDependency, routeAuth, type PreferredAuth } from '../workspace/auth';
 import { handlerFlow } from '../workspace/handler-flow';
 import { ensureImport } from '../python/edits';
 import { children, rangeOf } from '../python/syntax';
 
-type MessageId = 'unauthenticated' | 'swallowing';
+type MessageId = 'unauthenticated' | 'swallowing' | 'exempt';
 
 export const ISO201 = defineRule<MessageId>({
   code: 'ISO201',
@@ -19,6 +19,7 @@ export const ISO201 = defineRule<MessageId>({
   checklist: [7, 8],
   messages: {
     unauthenticated: '`{method} {path}` {action} owned model `{model}` ({line}) but no auth dependency reaches it; {hint}',
+    exempt: '`{method} {path}` {action} owned model `{model}` ({line}) but auth middleware `{middleware}` exempts this path and no auth dependency reaches it',
     swallowing: '`{method} {path}` {action} owned model `{model}` ({line}) but its dependency `{dependency}` lets a bad token through instead of raising; {hint}',
   },
   docs: `## What it does
@@ -132,6 +133,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
       if (!touch) continue;
       const preferred = preferredAuthDependency(ws);
       const swallowing = swallowingDependency(ws, model, route.handler);
+      const exemptBy = authMiddlewares(ws).find((m) => (!m.app || !route.app || m.app === route.app) && m.isExempt(route.path));
       const related: RelatedLocation[] = [];
       if (touch.file !== file.path || touch.node.startPosition.row !== route.handler.node.startPosition.row) {
         related.push({ file: touch.file, range: rangeOf(touch.node), message: `\`${touch.model}\` is ${touch.action === 'writes' ? 'written' : 'read'} here` });
@@ -145,7 +147,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
         : 'the workspace defines no auth dependency to add';
       ctx.report({
         node: route.handler.node.childForFieldName('name') ?? route.handler.node,
-        messageId: swallowing ? 'swallowing' : 'unauthenticated',
+        messageId: swallowing ? 'swallowing' : exemptBy ? 'exempt' : 'unauthenticated',
         data: {
           method: route.method,
           path: route.path || '/',
@@ -153,6 +155,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
           model: touch.model,
           line: touch.file === file.path ? `line ${touch.node.startPosition.row + 1}` : `${touch.file.split(/[\\/]/).slice(-2).join("/")}:${touch.node.startPosition.row + 1}`,
           dependency: swallowing ?? '',
+          middleware: exemptBy ? exemptBy.qualified.split('.').slice(/\.(dispatch|__call__)$/.test(exemptBy.qualified) ? -2 : -1).join('.') : '',
           hint,
         },
         related,

@@ -143,7 +143,7 @@ function hasRaise(model: ModuleModel, scope: Node): boolean {
  * normally. A handler that only records the failure (`payload = None`, `pass`, logging) is closed when the function
  * raises elsewhere (it checks the result); in a middleware, a handler that returns a 401/403 response is closed.
  */
-function failsClosed(call: Node, fn: FunctionInfo, fnRaises: boolean, middleware: boolean): boolean {
+function failsClosed(call: Node, fn: FunctionInfo, fnRaises: boolean, middleware: false | ((ret: Node) => boolean)): boolean {
   for (let n: Node | null = call; n && n.id !== fn.node.id; n = n.parent) {
     const parent: Node | null = n.parent;
     if (parent?.type !== 'try_statement' || parent.childForFieldName('body')?.id !== n.id) continue;
@@ -152,7 +152,7 @@ function failsClosed(call: Node, fn: FunctionInfo, fnRaises: boolean, middleware
       if (descendantsInScope(clause, 'raise_statement').length > 0) continue;
       const returns = descendantsInScope(clause, 'return_statement');
       if (returns.length > 0) {
-        if (middleware && returns.every((r) => /\b40[13]\b|HTTP_40[13]|UNAUTHORIZED|FORBIDDEN/.test(r.text))) continue;
+        if (middleware && returns.every(middleware)) continue;
         return false;
       }
       if (!fnRaises) return false;
@@ -277,23 +277,25 @@ export function authMiddlewares(ws: Workspace): AuthMiddleware[] {
 function middlewareFrom(ws: Workspace, target: Callable, instance: string, extraPathSources: Node[]): AuthMiddleware | undefined {
   const { fn, model } = target;
   const raises = hasRaise(model, fn.body);
+  const rejects = (ret: Node) => rejectsRequest(ws, target, ret);
   let verified = false;
   let open = false;
   for (const jwt of jwtCallsIn(model, fn.body)) {
     if (jwt.kind !== 'decode') continue;
     verified = true;
-    if (!failsClosed(jwt.call, fn, raises, true)) open = true;
+    if (!failsClosed(jwt.call, fn, raises, rejects)) open = true;
   }
+  const answers = descendantsInScope(fn.body, 'return_statement').some(rejects);
   for (const call of descendantsInScope(fn.body, 'call')) {
     const callee = resolveCallTarget(ws, target.file, model, call);
     if (!callee) continue;
     const v = functionVerdict(ws, callee, 1);
     if (v === 'none') continue;
     verified = true;
-    if (v === 'open' && !answers401(fn)) open = true;
-    if (!failsClosed(call, fn, raises, true)) open = true;
+    if (v === 'open' && !answers) open = true;
+    if (!failsClosed(call, fn, raises, rejects)) open = true;
   }
-  if (!verified || open || !(answers401(fn) || raises)) return undefined;
+  if (!verified || open || !(answers || raises)) return undefined;
   const tests = pathTests(model, fn, extraPathSources);
   const graph = appGraph(ws);
   const app = graph.instances.get(instance)?.kind === 'app' ? instance : undefined;
@@ -310,8 +312,15 @@ function middlewareFrom(ws: Workspace, target: Callable, instance: string, extra
   };
 }
 
-function answers401(fn: FunctionInfo): boolean {
-  return descendantsInScope(fn.body, 'return_statement').some((r) => /\b401\b|HTTP_401|UNAUTHORIZED/.test(r.text));
+const REJECTION = /\b40[13]\b|HTTP_40[13]|UNAUTHORIZED|FORBIDDEN/;
+
+/** A `return` that answers 401/403: inline, or through a workspace helper that builds the response. */
+function rejectsRequest(ws: Workspace, target: Callable, ret: Node): boolean {
+  if (REJECTION.test(ret.text)) return true;
+  return descendantsInScope(ret, 'call').some((call) => {
+    const helper = resolveCallTarget(ws, target.file, target.model, call);
+    return !!helper && descendantsInScope(helper.fn.body, 'return_statement').some((r) => REJECTION.test(r.text));
+  });
 }
 
 /** `if request.url.path in PUBLIC: return await call_next(request)`-style exemptions. */
