@@ -60,7 +60,23 @@ export function classifyJwtCallee(callee: string): { library: JwtLibrary; kind: 
   return undefined;
 }
 
+const mentionsJwt = new WeakMap<ModuleModel, boolean>();
+
+/**
+ * Every callee `classifyJwtCallee` accepts starts with `jwt.` or contains `jose.`, and those names come from the
+ * module's own text, so a module whose text mentions neither cannot call a JWT library: skip its calls entirely.
+ */
+export function mayCallJwtLibrary(model: ModuleModel): boolean {
+  let known = mentionsJwt.get(model);
+  if (known === undefined) {
+    known = /jwt|jose/.test(model.text);
+    mentionsJwt.set(model, known);
+  }
+  return known;
+}
+
 export function classifyJwtCall(model: ModuleModel, call: Node): JwtCall | undefined {
+  if (!mayCallJwtLibrary(model)) return undefined;
   const fn = call.childForFieldName('function');
   const callee = model.resolveInstance(fn) ?? model.callee(call);
   if (!callee) return undefined;
@@ -70,6 +86,7 @@ export function classifyJwtCall(model: ModuleModel, call: Node): JwtCall | undef
 
 /** JWT library calls inside `scope` (a function body or the module), not looking into nested functions. */
 export function jwtCallsIn(model: ModuleModel, scope: Node): JwtCall[] {
+  if (!mayCallJwtLibrary(model)) return [];
   const out: JwtCall[] = [];
   for (const call of descendantsInScope(scope, 'call')) {
     const c = classifyJwtCall(model, call);
@@ -80,6 +97,7 @@ export function jwtCallsIn(model: ModuleModel, scope: Node): JwtCall[] {
 
 /** Every JWT library call in the module, including those inside functions. */
 export function allJwtCalls(model: ModuleModel): JwtCall[] {
+  if (!mayCallJwtLibrary(model)) return [];
   const out: JwtCall[] = [];
   for (const call of model.root.descendantsOfType('call')) {
     if (!call) continue;
