@@ -190,7 +190,7 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
       output = renderSarif(result, { findings: shown, docsBase: { repositoryUrl: pkg.repositoryUrl, localDir: pkg.docsDir }, commandLine: ['jwt-api-security', ...argv].join(' '), startTime }, ctx);
       break;
     case 'report':
-      output = renderReport({ ...result, findings: shown }, root);
+      output = renderReport({ ...result, findings: shown, counts: countBySeverity(shown) }, root);
       break;
     default:
       output = options.statistics
@@ -202,6 +202,12 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
   writeOutput(output, options, io);
   if (toFile && !options.quiet) io.stderr.write(`Wrote ${options.format} output to ${displayPath(path.resolve(io.cwd, options.output!), io.cwd)} (${shown.length} finding(s)).\n`);
   return shown.length > 0 && !options.exitZero ? EXIT.findings : EXIT.clean;
+}
+
+function countBySeverity(findings: readonly Finding[]): AuditResult['counts'] {
+  const counts = { critical: 0, warning: 0, suggestion: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
 }
 
 /** SettingsError from the CLI layer is a usage problem, reported as coming from the command line. */
