@@ -92,8 +92,9 @@ from \`email\`/\`name\` gets no fix: switching to \`sub\` changes which column t
       const reads = claimReadsIn(fn.body).filter((r) => objects.has(r.object.text) || isDecodeCall(model, r.object));
       if (!reads.length) continue;
       const checked = testedInScope(fn.body);
+      const holders = new Set<number>();
       for (const read of reads) {
-        if (IDENTITY_CLAIMS.has(read.claim) && read.via === 'get') checkSubject(ctx, fn, read, checked);
+        if (IDENTITY_CLAIMS.has(read.claim) && read.via === 'get') checkSubject(ctx, fn, read, checked, holders);
         else if (NON_IDENTITY_CLAIMS.has(read.claim)) checkNonIdentity(ctx, fn, read);
       }
     }
@@ -118,7 +119,7 @@ function claimObjects(ws: Workspace, file: string, model: ModuleModel, fn: Funct
   return names;
 }
 
-function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: ClaimRead, checked: Set<string>): void {
+function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: ClaimRead, checked: Set<string>, holders: Set<number>): void {
   const text = read.node.text.replace(/\s+/g, '');
   if (checked.has(text)) return;
   const holder = assignedName(read.node);
@@ -134,6 +135,9 @@ function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: Claim
   const uses = descendantsInScope(fn.body, 'identifier').filter((id) => id.text === holder.name && id.startIndex > holder.statement.endIndex);
   if (!uses.length) return;
   if (optional && uses.every((u) => u.parent?.type === 'return_statement')) return;
+  // `sub = payload.get("sub") or payload.get("id")`: one finding for the assignment.
+  if (holders.has(holder.statement.id)) return;
+  holders.add(holder.statement.id);
   ctx.report({
     node: read.node,
     messageId: 'unchecked',
@@ -148,7 +152,10 @@ function returnsOptional(fn: FunctionInfo): boolean {
 }
 
 /** `x = <read>` / `x: str = <read>` / `(x := <read>)`: the name and the statement that binds it. */
-function assignedName(read: Node): { name: string; statement: Node } | undefined {
+function assignedName(node: Node): { name: string; statement: Node } | undefined {
+  // `sub = payload.get("sub") or payload.get("id")`: the whole fallback chain is what gets assigned.
+  let read = node;
+  while (read.parent && (read.parent.type === 'boolean_operator' && /\bor\b/.test(read.parent.childForFieldName('operator')?.text ?? read.parent.text) || read.parent.type === 'parenthesized_expression')) read = read.parent;
   const parent = read.parent;
   if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === read.id) {
     const left = parent.childForFieldName('left');
