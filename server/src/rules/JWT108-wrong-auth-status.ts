@@ -189,6 +189,9 @@ function verificationIn(ws: Workspace, file: string, model: ModuleModel, fn: Fun
  * looked up from them (`user = get_user(db, username)`). Other values merely computed from the user (the user's
  * items) are not: their absence is not an authentication failure.
  */
+/** `user`, `current_user`, `db_user`, `user_id`, `account`: a name for the identity, not for data about it. */
+const IDENTITY_NAME = /^(current_|db_|auth_|the_|authenticated_)?(user|account|member|principal|identity|subject|sub|uid|owner)(_?(id|obj|record|row|model|db|data|info))?$/i;
+
 function derivesIdentity(name: string, value: Node, verifyingCalls: Node[], authVars: Set<string>): boolean {
   if (verifyingCalls.some((c) => value.startIndex <= c.startIndex && c.endIndex <= value.endIndex)) return true;
   if (/["']authorization["']/i.test(value.text)) return true;
@@ -200,7 +203,7 @@ function derivesIdentity(name: string, value: Node, verifyingCalls: Node[], auth
     root = root.type === 'call' ? root.childForFieldName('function') : root.type === 'attribute' ? root.childForFieldName('object') : root.childForFieldName('value');
   }
   if (root?.type === 'identifier' && authVars.has(root.text)) return true;
-  return /user|account|member|principal|identity|subject|^sub$|^uid$/i.test(name) && mentionsAny(value, authVars);
+  return IDENTITY_NAME.test(name) && mentionsAny(value, authVars);
 }
 
 function mentionsAny(node: Node, names: Set<string>): boolean {
