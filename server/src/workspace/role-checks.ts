@@ -12,7 +12,7 @@ import type { Range } from '../core/types';
 import type { Workspace } from './workspace';
 import type { Route } from './app-graph';
 import { routes } from './app-graph';
-import { importPathFor, paramDependency } from './auth';
+import { authMiddlewares, importPathFor, paramDependency, routeAuth } from './auth';
 import { lookupCallable, resolveCallTarget } from './symbols';
 import { isPrivilegeName } from './client-input';
 import { callArguments, children, descendantsInScope, rangeOf, stringValue, walk } from '../python/syntax';
@@ -74,8 +74,10 @@ export function privilegeGuardsIn(scope: Node, deep = false): Node[] {
   return out;
 }
 
+/** The branch refuses the request: it raises, or (in a middleware) returns a 401/403 response. */
 function raises(node: Node): boolean {
-  return node.type === 'raise_statement' || descendantsInScope(node, 'raise_statement').length > 0;
+  if (node.type === 'raise_statement' || descendantsInScope(node, 'raise_statement').length > 0) return true;
+  return descendantsInScope(node, 'return_statement').some((r) => /status_code\s*=\s*(40[13]\b|status\.HTTP_40[13]_|HTTPStatus\.(FORBIDDEN|UNAUTHORIZED))/.test(r.text));
 }
 
 /**
@@ -157,6 +159,13 @@ export function routeRoleCheck(ws: Workspace, route: Route, before?: number): Ro
     if (isRoleCheckDependency(ws, d.qualified)) {
       return { kind: 'dependency', file: d.file, range: rangeOf(d.node), description: `\`${shortName(d.qualified!)}\`` };
     }
+  }
+  // An auth middleware that also tests a privilege (`if path.startswith("/admin") and not user.is_admin: return 403`).
+  const auth = routeAuth(ws, route);
+  if (auth.via === 'middleware' && auth.dependency) {
+    const mw = authMiddlewares(ws).find((m) => m.qualified === auth.dependency!.qualified);
+    const guard = mw ? privilegeGuardsIn(mw.node, true)[0] : undefined;
+    if (mw && guard) return { kind: 'dependency', file: mw.file, range: rangeOf(guard), description: `middleware \`${shortName(mw.qualified)}\`` };
   }
   return handlerRoleCheck(ws, route.file, model, route.handler, before);
 }
