@@ -80,6 +80,14 @@ export function jwtCallArgsIn(model: ModuleModel, scope: Node = model.root, kind
   return out;
 }
 
+/**
+ * A cheap text test before any tree walk: a module that never spells `jwt` or `jose` (PyJWT, python-jose, authlib's
+ * `authlib.jose`, joserfc) cannot call a JWT library.
+ */
+export function mayUseJwtLibrary(text: string): boolean {
+  return /jwt|jose/i.test(text);
+}
+
 // ---- local data flow --------------------------------------------------------------------------
 
 /** The function body that holds `node`, else the module root. */

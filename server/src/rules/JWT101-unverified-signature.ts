@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
 import type { ModuleModel } from '../python/module-model';
 import { jwtCallArgsIn, decodeOptions, expressionKey, removeElementEdit, scopeOf, valueOf, type JwtCallArgs } from '../python/jwt-decode';
+import { mayUseJwtLibrary } from '../python/jwt-decode';
 import { callArguments, descendantsInScope, dottedName, enclosingFunction, literalValue, stringValue } from '../python/syntax';
 import { pinnedMajor } from '../workspace/pinned-versions';
 import { functionDecodesJwt } from '../workspace/jwt-helpers';
@@ -72,6 +73,7 @@ Removing \`verify=False\` under PyJWT 2 is safe: the argument has no effect ther
 `,
   check(ctx) {
     const { model } = ctx;
+    if (!mayUseJwtLibrary(model.text)) return;
     const calls = jwtCallArgsIn(model, model.root, ['decode', 'unverified-claims']);
     for (const a of calls) {
       if (a.jwt.kind === 'unverified-claims') {

@@ -3,6 +3,7 @@ import { defineRule, type RuleContext } from './rule';
 import type { ModuleModel } from '../python/module-model';
 import type { Fix, TextEdit } from '../core/types';
 import { decodeAlgorithms, decodeOptions, jwtCallArgsIn, removeElementEdit, scopeOf, valueOf, type JwtCallArgs } from '../python/jwt-decode';
+import { mayUseJwtLibrary } from '../python/jwt-decode';
 import { classifyJwtCall } from '../python/jwt-libs';
 import { ensureImport } from '../python/edits';
 import { guardedByRaise } from '../python/jwt-guards';
@@ -78,6 +79,7 @@ issuer uses.
 `,
   check(ctx) {
     const { model } = ctx;
+    if (!mayUseJwtLibrary(model.text)) return;
     for (const a of jwtCallArgsIn(model, model.root, ['decode'])) {
       try {
         checkDecode(ctx, a);

@@ -3,6 +3,7 @@ import { defineRule, type RuleContext } from './rule';
 import type { ModuleModel } from '../python/module-model';
 import type { Fix, TextEdit } from '../core/types';
 import { decodeOptions, dictOptions, jwtCallArgsIn, removeElementEdit, scopeOf, valueOf, type JwtCallArgs } from '../python/jwt-decode';
+import { mayUseJwtLibrary } from '../python/jwt-decode';
 import { ensureImport } from '../python/edits';
 import { callArguments, children, descendantsInScope, dottedName, enclosingFunction, enclosingStatement, indentOf, literalValue, rangeOf } from '../python/syntax';
 import { pinnedMajor } from '../workspace/pinned-versions';
@@ -80,6 +81,7 @@ must be answered with 401 where the decode is caught. Large leeways get no fix: 
 `,
   check(ctx) {
     const { model } = ctx;
+    if (!mayUseJwtLibrary(model.text)) return;
     for (const a of jwtCallArgsIn(model, model.root, ['decode', 'encode'])) {
       try {
         if (a.jwt.kind === 'encode') checkEncode(ctx, a);

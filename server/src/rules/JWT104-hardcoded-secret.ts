@@ -4,8 +4,8 @@ import { defineRule, type RuleContext } from './rule';
 import type { ModuleModel } from '../python/module-model';
 import type { Fix } from '../core/types';
 import { ensureImport } from '../python/edits';
-import { dottedName, enclosingStatement, isBytesLiteral, isFString, isStringLike, rangeOf, stringValue, walk } from '../python/syntax';
-import { isSampleSecret, isSecretLikeName, isSettingsClass, jwtKeyUses } from '../workspace/jwt-values';
+import { dottedName, enclosingStatement, isBytesLiteral, isFString, isStringLike, rangeOf, stringValue } from '../python/syntax';
+import { isSampleSecret, isSecretLikeName, isSettingsClass, jwtKeyUses, textMayHoldSampleSecret } from '../workspace/jwt-values';
 
 type MessageId = 'keyLiteral' | 'keyInline' | 'sample';
 
@@ -98,35 +98,41 @@ function reportKeyLiterals(ctx: RuleContext<MessageId>, reported: Set<number>): 
 /** Any assignment, class attribute, keyword argument or parameter default giving a secret-like name a sample value. */
 function reportSamples(ctx: RuleContext<MessageId>, reported: Set<number>): void {
   const { model } = ctx;
-  walk(model.root, (n) => {
-    let name: string | undefined;
-    let value: Node | null | undefined;
-    if (n.type === 'assignment') {
-      const left = n.childForFieldName('left');
-      name = left?.type === 'identifier' ? left.text : left?.type === 'attribute' ? left.childForFieldName('attribute')?.text : left?.type === 'subscript' ? stringValue(left.childForFieldName('subscript')) : undefined;
-      value = n.childForFieldName('right');
-    } else if (n.type === 'keyword_argument') {
-      name = n.childForFieldName('name')?.text;
-      value = n.childForFieldName('value');
-    } else if (n.type === 'default_parameter' || n.type === 'typed_default_parameter') {
-      name = n.childForFieldName('name')?.text;
-      value = n.childForFieldName('value');
-    } else if (n.type === 'pair') {
-      name = stringValue(n.childForFieldName('key'));
-      value = n.childForFieldName('value');
-    }
-    if (!name || !value || !isStringLike(value) || isFString(value) || reported.has(value.id)) return;
-    const literal = stringValue(value);
-    if (literal === undefined || !isSecretLikeName(name) || !isSampleSecret(literal)) return;
-    if (inSettingsClass(ctx, model, n) || inDocumentationExample(n)) return;
-    reported.add(value.id);
-    ctx.report({
-      node: value,
-      messageId: 'sample',
-      data: { name, value: literal.length > 24 ? `${literal.slice(0, 12)}...` : literal },
-      // Not (known to be) a JWT key: the variable is named after the setting it holds.
-      fix: environmentFix(ctx, value, /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name.toUpperCase() : ctx.settings.secretEnvVar),
-    });
+  if (!textMayHoldSampleSecret(model.text)) return;
+  for (const n of model.root.descendantsOfType(['assignment', 'keyword_argument', 'default_parameter', 'typed_default_parameter', 'pair'])) {
+    if (n) checkSample(ctx, n, reported);
+  }
+}
+
+function checkSample(ctx: RuleContext<MessageId>, n: Node, reported: Set<number>): void {
+  const { model } = ctx;
+  let name: string | undefined;
+  let value: Node | null | undefined;
+  if (n.type === 'assignment') {
+    const left = n.childForFieldName('left');
+    name = left?.type === 'identifier' ? left.text : left?.type === 'attribute' ? left.childForFieldName('attribute')?.text : left?.type === 'subscript' ? stringValue(left.childForFieldName('subscript')) : undefined;
+    value = n.childForFieldName('right');
+  } else if (n.type === 'keyword_argument') {
+    name = n.childForFieldName('name')?.text;
+    value = n.childForFieldName('value');
+  } else if (n.type === 'default_parameter' || n.type === 'typed_default_parameter') {
+    name = n.childForFieldName('name')?.text;
+    value = n.childForFieldName('value');
+  } else if (n.type === 'pair') {
+    name = stringValue(n.childForFieldName('key'));
+    value = n.childForFieldName('value');
+  }
+  if (!name || !value || !isStringLike(value) || isFString(value) || reported.has(value.id)) return;
+  const literal = stringValue(value);
+  if (literal === undefined || !isSecretLikeName(name) || !isSampleSecret(literal)) return;
+  if (inSettingsClass(ctx, model, n) || inDocumentationExample(n)) return;
+  reported.add(value.id);
+  ctx.report({
+    node: value,
+    messageId: 'sample',
+    data: { name, value: literal.length > 24 ? `${literal.slice(0, 12)}...` : literal },
+    // Not (known to be) a JWT key: the variable is named after the setting it holds.
+    fix: environmentFix(ctx, value, /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name.toUpperCase() : ctx.settings.secretEnvVar),
   });
 }
 

@@ -89,6 +89,8 @@ any environment that relied on the fallback (local development, CI) must set the
     // Environment reads of secret-like variables, or assigned to secret-like names.
     for (const call of model.root.descendantsOfType('call')) {
       if (!call || reported.has(call.id)) continue;
+      // Only environment readers can be one; skip the origin analysis for every other call.
+      if (!/getenv|environ|config|env\b|\.str$|\.bytes$/i.test(call.childForFieldName('function')?.text ?? '')) continue;
       const origin = keyOrigin(ctx.workspace, ctx.file.path, call);
       if (origin.kind !== 'env' || origin.style === 'settings-field' || origin.fallback === undefined || origin.node.id !== call.id) continue;
       const target = assignedName(call);

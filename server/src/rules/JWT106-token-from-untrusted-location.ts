@@ -94,8 +94,8 @@ No fix: moving the token to a header changes the API's contract with every clien
       try {
         checkParams(ctx, fn, dependencies);
         checkBodyModelTokens(ctx, fn, dependencies);
-        checkRequestReads(ctx, fn);
-        checkHandParsed(ctx, fn);
+        if (/query_params|cookies/.test(fn.body.text)) checkRequestReads(ctx, fn);
+        if (/\.(r?split|partition)\(/.test(fn.body.text)) checkHandParsed(ctx, fn);
       } catch {
         // Odd code must never stop the other functions from being checked.
       }
@@ -120,6 +120,7 @@ function annotationExpr(annotation: Node | undefined): Node | undefined {
 /** Names used as `Depends(name)` / `Security(name)` in this module: FastAPI resolves their parameters too. */
 function dependencyNames(model: ModuleModel): Set<string> {
   const out = new Set<string>();
+  if (!/Depends|Security/.test(model.text)) return out;
   for (const fn of model.functions) {
     for (const p of fn.params) {
       const dep = p.marker?.dependency;
@@ -165,6 +166,7 @@ function checkParams(ctx: RuleContext<MessageId>, fn: FunctionInfo, dependencies
 function checkBodyModelTokens(ctx: RuleContext<MessageId>, fn: FunctionInfo, dependencies: Set<string>): void {
   const { model } = ctx;
   if (!isRoute(model, fn) && !dependencies.has(fn.name)) return;
+  if (!fn.params.some((p) => !p.marker && p.annotation)) return;
   const bodyParams = new Set(
     fn.params
       .filter((p) => !p.marker && p.kind === 'normal' && isBodyModel(ctx, annotationExpr(p.annotation)))
@@ -188,6 +190,8 @@ function checkBodyModelTokens(ctx: RuleContext<MessageId>, fn: FunctionInfo, dep
 /** A class the workspace defines as a pydantic / SQLModel model (FastAPI reads such parameters from the body). */
 function isBodyModel(ctx: RuleContext<MessageId>, annotation: Node | undefined): boolean {
   if (annotation?.type !== 'identifier' && annotation?.type !== 'attribute') return false;
+  const last = annotation.text.split('.').pop() ?? '';
+  if (!/^[A-Z]/.test(last) || /^(Request|WebSocket|Response|BackgroundTasks|SecurityScopes|HTTPConnection|Session|AsyncSession)$/.test(last)) return false;
   const qualified = ctx.model.resolve(annotation) ?? annotation.text;
   const local = ctx.model.topLevelClass(annotation.text);
   const located = local ? undefined : ctx.workspace.locate(qualified);
@@ -269,6 +273,7 @@ function helperDecodes(ctx: RuleContext<MessageId>, callee: string): boolean {
 /** `APIKeyQuery(name="token")` / `APIKeyCookie(name="access_token")` holding a JWT. */
 function checkApiKeySchemes(ctx: RuleContext<MessageId>): void {
   const { model } = ctx;
+  if (!/APIKey(Query|Cookie)/.test(model.text)) return;
   for (const call of model.root.descendantsOfType('call')) {
     if (!call) continue;
     const callee = model.callee(call) ?? '';

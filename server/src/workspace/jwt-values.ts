@@ -9,7 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ModuleModel, ClassInfo } from '../python/module-model';
 import type { Workspace, WorkspaceFile } from './workspace';
 import { allJwtCalls } from '../python/jwt-libs';
-import { jwtArguments, valueOf, type JwtCallArgs } from '../python/jwt-decode';
+import { jwtArguments, mayUseJwtLibrary, valueOf, type JwtCallArgs } from '../python/jwt-decode';
 import { callArguments, children, dottedName, enclosingFunction, isFString, isStringLike, stringValue } from '../python/syntax';
 
 export type EnvStyle = 'getenv' | 'environ-get' | 'environ-index' | 'config' | 'settings-field';
@@ -306,6 +306,7 @@ export function jwtKeyUses(ws: Workspace): KeyUse[] {
   return ws.memo('jwt-values:key-uses', () => {
     const out: KeyUse[] = [];
     for (const file of ws.allFiles()) {
+      if (!mayUseJwtLibrary(file.text)) continue;
       let model: ModuleModel | undefined;
       try {
         model = ws.model(file.path);
@@ -377,6 +378,16 @@ export const SAMPLE_SECRETS: ReadonlySet<string> = new Set([
   'todo',
   'replace-me',
 ]);
+
+const SAMPLE_TEXT = new RegExp(
+  `["'](${[...SAMPLE_SECRETS].map((s) => s.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')).join('|')}|(change|replace)[-_ ]?(me|this)[^"']*|your[-_ ]?(jwt[-_ ]?)?secret[^"']*|django-insecure-[^"']*)["']`,
+  'i',
+);
+
+/** A cheap text test: could any string literal in `text` be a sample secret? */
+export function textMayHoldSampleSecret(text: string): boolean {
+  return SAMPLE_TEXT.test(text);
+}
 
 export function isSampleSecret(value: string): boolean {
   const v = value.trim().toLowerCase();
