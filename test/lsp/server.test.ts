@@ -223,6 +223,9 @@ describe('language server: a session', () => {
     await client.diagnosticsFor(hostile, () => true);
     client.change(hostile, [{ text: '\uFEFF' + 'x'.repeat(100000) + '\n' }]);
     await client.diagnosticsFor(hostile, () => true);
+    // A 5 MB single line: over max-file-size, so not analysed (and not re-parsed while typing), only answered.
+    client.change(hostile, [{ text: `app = FastAPI(debug=True); x = "${'y'.repeat(5 * 1024 * 1024)}"\n` }]);
+    assert.deepEqual(await client.diagnosticsFor(hostile, () => true, 30000), []);
     client.close(hostile);
     client.change(auth, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# still here\n' }]);
     await client.diagnosticsFor(auth, has('JWT101'));

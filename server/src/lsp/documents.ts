@@ -97,8 +97,15 @@ export class DocumentStore {
   }
 }
 
+/**
+ * Buffers longer than this are not parsed as they change: far above the default max-file-size, so such a buffer is
+ * not analysed either, and re-parsing megabytes on every keystroke would only make typing slow.
+ */
+export const MAX_PARSED_LENGTH = 4 * 1024 * 1024;
+
 /** A parse never takes the server down: on failure the analyzer falls back to its own full parse. */
 function safeParse(text: string, previous?: Tree): Tree | undefined {
+  if (text.length > MAX_PARSED_LENGTH) return undefined;
   try {
     return parsePython(text, previous);
   } catch {
