@@ -195,7 +195,7 @@ export function issueIndex(ws: Workspace): IssueRecord[] {
         }
       }
     }
-    for (const record of records) record.kinds = kindsOf(record);
+    for (const record of records) record.kinds = kindsOf(ws, record);
     return records;
   });
 }
@@ -231,12 +231,13 @@ export function kindFromName(name: string): string | undefined {
   return NAME_KINDS.find(([re]) => re.test(name))?.[1];
 }
 
-function kindsOf(record: IssueRecord): TokenKind[] {
+function kindsOf(ws: Workspace, record: IssueRecord): TokenKind[] {
   const out: TokenKind[] = [];
   for (const { file, entry } of record.entries) {
     if (!KIND_CLAIMS.includes(entry.claim)) continue;
     const v = literalValue(entry.value);
     if (typeof v === 'string') out.push({ value: v, claim: entry.claim, node: entry.value, file });
+    else out.push(...kindsFromCallers(ws, record, entry.claim, entry.value));
   }
   if (out.length) return out;
   const fn = record.issue.fn;
@@ -244,6 +245,26 @@ function kindsOf(record: IssueRecord): TokenKind[] {
     const hit = NAME_KINDS.find(([re]) => re.test(fn.name));
     if (hit) out.push({ value: hit[1], node: fn.node.childForFieldName('name') ?? fn.node, file: record.file });
   }
+  return out;
+}
+
+/** `create_token(sub, token_type)` with `{"type": token_type}`: the literal kinds its callers pass. */
+function kindsFromCallers(ws: Workspace, record: IssueRecord, claim: string, value: Node): TokenKind[] {
+  const fn = record.issue.fn;
+  if (!fn || value.type !== 'identifier') return [];
+  const index = fn.params.findIndex((p) => p.name === value.text);
+  if (index < 0) return [];
+  const offset = fn.className && fn.params[0]?.name === 'self' ? 1 : 0;
+  const out: TokenKind[] = [];
+  for (const site of callSites(ws).get(functionKey({ file: record.file, fn })) ?? []) {
+    const args = callArguments(site.call);
+    const arg = args.keywords.get(value.text) ?? args.positional[index - offset];
+    const v = literalValue(arg);
+    if (typeof v === 'string' && arg) out.push({ value: v, claim, node: arg, file: site.file });
+  }
+  const fallback = fn.params[index].default;
+  const d = literalValue(fallback);
+  if (typeof d === 'string' && fallback) out.push({ value: d, claim, node: fallback, file: record.file });
   return out;
 }
 
