@@ -131,6 +131,9 @@ function checkTry(ctx: RuleContext<MessageId>, tryStmt: Node): void {
   if (!decode) return;
   const fnNode = enclosingFunction(tryStmt);
   const fn = fnNode ? model.functionAt(fnNode) : undefined;
+  // Outside a web module (a CLI, a worker), a swallowed failure ends no request; such code is judged only when
+  // web code of the workspace calls it.
+  if (!usesFastapi(model) && !(fn?.topLevel && callSitesOf(ctx.workspace, ctx.file, fn.name).some((s) => usesFastapi(s.model)))) return;
   for (const clause of children(tryStmt).filter((c) => c.type === 'except_clause')) {
     if (!catchesJwtErrors(model, clause)) continue;
     const block = children(clause).find((c) => c.type === 'block');
@@ -261,11 +264,14 @@ function siteChecks(site: CallSite): boolean {
 
 // ---- fixes ------------------------------------------------------------------------------------
 
+function usesFastapi(model: ModuleModel): boolean {
+  return [...model.imports.values()].some((b) => b.target === 'fastapi' || b.target.startsWith('fastapi.') || b.target.startsWith('starlette.'));
+}
+
 function canFix(model: ModuleModel, fn: FunctionInfo | undefined): boolean {
-  const usesFastapi = [...model.imports.values()].some((b) => b.target === 'fastapi' || b.target.startsWith('fastapi.') || b.target.startsWith('starlette.'));
   // An HTTPException raised in HTTP middleware is not turned into a 401 by FastAPI.
   const middleware = !!fn && fn.params.some((p) => p.name === 'call_next');
-  return usesFastapi && !middleware;
+  return usesFastapi(model) && !middleware;
 }
 
 function raiseStatement(ctx: RuleContext<MessageId>, clause: Node | undefined, detail = 'Invalid or expired token'): { text: string; edits: TextEdit[] } {
