@@ -287,6 +287,12 @@ function isGuarded(ws: Workspace, file: string, model: ModuleModel, fn: Function
   return false;
 }
 
+/** The branch ends the request: it raises, or returns a 401/403/404 response (`JSONResponse(status_code=403)`). */
+function refuses(branch: Node): boolean {
+  if (descendantsInScope(branch, 'raise_statement').length > 0) return true;
+  return descendantsInScope(branch, 'return_statement').some((r) => /status_code\s*=\s*(40[134]\b|status\.HTTP_40[134]_|HTTPStatus\.(FORBIDDEN|UNAUTHORIZED|NOT_FOUND))/.test(r.text));
+}
+
 /** The call is (part of) the condition of an `if` that rejects a mismatch: `if not can_access(user_id, user): raise`. */
 function inRejectingCondition(call: Node, identity: IdentityInfo, names: Set<string>): boolean {
   for (let p = call.parent; p; p = p.parent) {
@@ -303,7 +309,7 @@ function inRejectingCondition(call: Node, identity: IdentityInfo, names: Set<str
 function rejectsMismatch(stmt: Node, identity: IdentityInfo, names: Set<string>): boolean {
   const cond = stmt.childForFieldName('condition');
   const consequence = stmt.childForFieldName('consequence');
-  if (!cond || !consequence || descendantsInScope(consequence, 'raise_statement').length === 0) return false;
+  if (!cond || !consequence || !refuses(consequence)) return false;
   for (const cmp of [cond, ...cond.descendantsOfType('comparison_operator').filter((n): n is Node => !!n)]) {
     if (cmp.type !== 'comparison_operator' || !/!=|\bis\s+not\b/.test(cmp.text)) continue;
     const [a, b] = children(cmp);
