@@ -69,8 +69,8 @@ export class ServerConnection implements vscode.Disposable {
         { scheme: 'untitled', language: 'python' },
       ],
       outputChannel: this.logger.channel,
-      // Settings changes are pushed by section; the server then pulls the values it needs per folder.
-      synchronize: { configurationSection: SECTION },
+      // No `synchronize`: the server registers for configuration changes and file events itself, then pulls
+      // the settings it needs per folder through the middleware below.
       middleware: {
         workspace: {
           configuration: (params) =>

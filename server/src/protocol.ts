@@ -5,7 +5,7 @@
  * core/types.ts, so the client can build tree items without parsing URIs.
  */
 import type { ChecklistStatus } from './core/audit';
-import type { Notice, Range, Severity } from './core/types';
+import type { Fix, Notice, Range, Severity } from './core/types';
 
 /** The diagnostic `source` of every finding; the client filters the Problems view by it. */
 export const DIAGNOSTIC_SOURCE = 'jwt-api-security';
@@ -25,7 +25,7 @@ export interface DiagnosticData {
   version: number | null;
   severity: Severity;
   name: string;
-  fix?: { title: string; safety: 'safe' | 'unsafe' | 'display-only'; edits: { range: Range; newText: string }[] };
+  fix?: Fix;
 }
 
 /** Server -> client notification `jwtApiSecurity/status`: indexing state and counts, after every change. */

@@ -18,16 +18,20 @@ export const SEVERITY_TO_LSP: Record<Severity, DiagnosticSeverity> = {
 };
 
 /**
- * The folder holding the generated rule reference (`docs/rules/<CODE>-<name>.md`), found by walking up from this
- * module to the package root: `dist/server/` in the extension, `out/server/src/lsp/` in a development build.
+ * The package this server ships in (its folder and version), found by walking up from this module to the
+ * package.json that names it: `dist/server/` in the extension, `out/server/src/lsp/` in a development build.
+ * The rule reference (`docs/rules/<CODE>-<name>.md`) and the grammars live there.
  */
-export function locateDocsDir(from: string = __dirname): string {
-  let dir = from;
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'docs'))) return path.join(dir, 'docs', 'rules');
-    dir = path.dirname(dir);
+export function locatePackageRoot(from: string = __dirname): { dir: string; version: string } {
+  for (let dir = from, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'jwt-api-security') return { dir, version: manifest.version ?? '0.0.0' };
+    } catch {
+      // No manifest here: keep walking up.
+    }
   }
-  return path.join(process.cwd(), 'docs', 'rules');
+  return { dir: process.cwd(), version: '0.0.0' };
 }
 
 export function docsHref(docsDir: string, code: string, name: string): string {

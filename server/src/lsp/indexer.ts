@@ -6,7 +6,7 @@
  * Knows nothing of the connection or of rules.
  */
 import * as path from 'path';
-import ignore from 'ignore';
+import ignore, { type Ignore } from 'ignore';
 import { fileKind, readSourceFile, SKIPPED_DIRS, walk } from '../core/discover';
 import type { Notice } from '../core/types';
 import type { ResolvedFolderSettings } from './settings';
@@ -64,10 +64,22 @@ export function belongsInIndex(file: string, root: string, resolved: ResolvedFol
   const fromBase = path.relative(resolved.baseDir, file).split(path.sep).join('/');
   if (resolved.settings.exclude.length === 0 || fromBase.startsWith('../')) return true;
   try {
-    return !ignore().add(resolved.settings.exclude).ignores(fromBase);
+    return !excludeMatcher(resolved.settings.exclude).ignores(fromBase);
   } catch {
     return true;
   }
+}
+
+/** Matchers by pattern list: this runs on every analysis of an open document. */
+const matchers = new Map<string, Ignore>();
+function excludeMatcher(patterns: readonly string[]): Ignore {
+  const key = patterns.join('\0');
+  let matcher = matchers.get(key);
+  if (!matcher) {
+    matcher = ignore().add([...patterns]);
+    matchers.set(key, matcher);
+  }
+  return matcher;
 }
 
 /** Reads a file the watcher reported, by the shared policy; undefined when it cannot or must not be analysed. */

@@ -46,7 +46,7 @@ import {
 import { Analyzer, type Logger } from './analysis';
 import { auditFolder, type AuditRun } from './audit';
 import { diagnosticActions, fixAllAction, minimalEdit } from './code-actions';
-import { countDiagnostics, locateDocsDir, toDiagnostic } from './diagnostics';
+import { countDiagnostics, locatePackageRoot, toDiagnostic } from './diagnostics';
 import { DocumentStore, pathOfUri, type OpenDocument } from './documents';
 import { FolderSet, type Folder } from './folders';
 import { belongsInIndex, indexFolder, readWatchedFile, yieldToEventLoop } from './indexer';
@@ -73,7 +73,8 @@ process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${(err
 const documents = new DocumentStore();
 const folders = new FolderSet();
 const analyzer = new Analyzer(log);
-const docsDir = locateDocsDir();
+const packageRoot = locatePackageRoot();
+const docsDir = path.join(packageRoot.dir, 'docs', 'rules');
 
 interface EditorConfig {
   switches: ServerSwitches;
@@ -297,7 +298,7 @@ async function indexFolders(targets: Folder[]): Promise<void> {
         settingsFor: (dir) => folder.settings.forDirectory(dir),
         onFile: (file, text) => {
           // An open buffer is newer than the disk.
-          if (!documents.all().some((d) => d.path === file)) folder.workspace.setFile(file, text);
+          if (!documents.byPath(file)) folder.workspace.setFile(file, text);
         },
         onNotice: (n) => analyzer.notices([n]),
         onProgress: (done, total) => progress?.report(total ? Math.round((done / total) * 100) : 100, `${path.basename(folder.root)}: ${done}/${total} files`),
@@ -359,7 +360,7 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
-    serverInfo: { name: 'jwt-api-security', version: serverVersion() },
+    serverInfo: { name: 'jwt-api-security', version: packageRoot.version },
   };
 });
 
@@ -476,7 +477,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
     if (!folder || !folder.isWorkspaceFolder) continue;
     try {
       if (path.basename(file) === 'pyproject.toml' || path.basename(file) === '.gitignore') reconfigure.add(folder.root);
-      const open = documents.all().some((d) => d.path === file);
+      const open = documents.byPath(file) !== undefined;
       if (change.type === FileChangeType.Deleted) {
         const under = file + path.sep;
         for (const f of folder.workspace.allFiles()) if (f.path === file || f.path.startsWith(under)) folder.workspace.removeFile(f.path);
@@ -623,24 +624,14 @@ function publishAudit(folder: Folder, run: AuditRun): void {
 
 connection.onRequest(ExportSarifRequest, async (_params: unknown, token): Promise<ExportSarifResult> => {
   const runs = await auditAll(token, undefined);
-  const version = serverVersion();
   return {
-    folders: runs.map(({ folder, run }) => ({ root: folder.root, sarif: exportSarif(run.result, docsDir, version, (file) => analysedText(folder, file)) })),
+    folders: runs.map(({ folder, run }) => ({ root: folder.root, sarif: exportSarif(run.result, docsDir, packageRoot.version, (file) => analysedText(folder, file)) })),
   };
 });
 
 /** The text the analysis saw (the open buffer or the indexed file), for excerpts in reports. */
 function analysedText(folder: Folder, file: string): string | undefined {
   return folder.workspace.file(file)?.text ?? folder.workspace.auxFile(file);
-}
-
-function serverVersion(): string {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(path.join(path.dirname(docsDir), '..', 'package.json')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 connection.listen();

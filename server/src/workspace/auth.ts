@@ -383,7 +383,7 @@ export interface PreferredAuth {
 /** The workspace's most used auth dependency (for fixes), else any auth dependency the workspace defines. */
 export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefined {
   return ws.memo('iso:preferred-auth', () => {
-    const counts = new Map<string, { dep: string; alias?: string; uses: number; order: number }>();
+    const counts = new Map<string, { dep: string; alias?: string; uses: number; params: number; order: number }>();
     let order = 0;
     for (const route of routes(ws)) {
       const model = ws.model(route.file);
@@ -394,20 +394,22 @@ export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefine
         const target = lookupCallable(ws, dep.qualified)?.qualified ?? dep.qualified;
         const aliasDef = dep.alias ? lookup(ws, dep.alias) : undefined;
         const key = aliasDef ? `alias:${aliasDef.qualified}` : target;
-        const entry = counts.get(key) ?? { dep: target, alias: aliasDef?.qualified, uses: 0, order: order++ };
+        const entry = counts.get(key) ?? { dep: target, alias: aliasDef?.qualified, uses: 0, params: 0, order: order++ };
         entry.uses++;
+        entry.params++;
         counts.set(key, entry);
       }
       // `dependencies=[Depends(get_current_user)]` at any level is a use too.
       for (const d of route.dependencies) {
         if (!d.qualified || !isAuthDependency(ws, d.qualified)) continue;
         const target = lookupCallable(ws, d.qualified)?.qualified ?? d.qualified;
-        const entry = counts.get(target) ?? { dep: target, uses: 0, order: order++ };
+        const entry = counts.get(target) ?? { dep: target, uses: 0, params: 0, order: order++ };
         entry.uses++;
         counts.set(target, entry);
       }
     }
-    const best = [...counts.values()].sort((a, b) => b.uses - a.uses || a.order - b.order)[0];
+    // Ties go to what handlers declare as a parameter: that is the form a fix adds.
+    const best = [...counts.values()].sort((a, b) => b.uses - a.uses || b.params - a.params || a.order - b.order)[0];
     if (best && !best.dep.endsWith('()')) {
       const imp = importPathFor(ws, best.dep);
       const alias = best.alias ? importPathFor(ws, best.alias) : undefined;
