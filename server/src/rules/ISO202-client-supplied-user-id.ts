@@ -10,7 +10,7 @@ import { lookup, lookupCallable, resolveCallTarget } from '../workspace/symbols'
 import { isUserModel, modelClassByName } from '../workspace/owned-models';
 import { objectClass } from '../workspace/client-writes';
 import { clientValuesIn, isUserIdName, type ClientValue } from '../workspace/client-input';
-import { routeRoleCheck } from '../workspace/role-checks';
+import { mentionsPrivilege, routeRoleCheck } from '../workspace/role-checks';
 import { ensureImport } from '../python/edits';
 import { callArguments, children, descendantsInScope, dottedName, indentOf, rangeOf } from '../python/syntax';
 
@@ -278,7 +278,10 @@ function isGuarded(ws: Workspace, file: string, model: ModuleModel, fn: Function
     if (p.type !== 'if_statement') continue;
     const cond = p.childForFieldName('condition');
     const consequence = p.childForFieldName('consequence');
-    if (cond && consequence && contains(consequence, use) && comparesEqual(cond, identity, names)) return true;
+    if (!cond || !consequence || !contains(consequence, use)) continue;
+    if (comparesEqual(cond, identity, names)) return true;
+    // `if current_user.is_superuser: ...`: the branch runs only for administrators, who may act for any user.
+    if (cond.type !== 'not_operator' && mentionsPrivilege(cond) && !/^not\b|!=|\bnot in\b/.test(cond.text.trim())) return true;
   }
   for (const { call } of model.callsIn(fn.body)) {
     if (call.endIndex > use.startIndex) continue;
