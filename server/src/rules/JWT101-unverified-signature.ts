@@ -121,6 +121,8 @@ function checkVerifyKeyword(ctx: RuleContext<MessageId>, a: JwtCallArgs, calls: 
   const verify = a.args.keywords.get('verify');
   const keyword = a.args.keywordNodes.get('verify');
   if (!verify || !keyword || literalValue(valueOf(model, verify)) !== false) return;
+  // One finding per call: the options override already says the signature is not checked.
+  if (decodeOptions(model, a).entries.get('verify_signature')?.literal === false) return;
   const pin = ctx.workspace.pinnedVersion('pyjwt');
   const major = pinnedMajor(pin);
   const remove = removeElementEdit(model.text, keyword);

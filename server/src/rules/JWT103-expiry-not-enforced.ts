@@ -151,7 +151,7 @@ function checkAuthlib(ctx: RuleContext<MessageId>, a: JwtCallArgs): void {
   const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : undefined;
   const scope = scopeOf(model, call);
   if (target?.type === 'identifier') {
-    if (validatedIn(scope, target.text)) return;
+    if (validatedIn(scope, target.text) || handedToValidator(model, scope, target.text)) return;
     if (returnedAndValidatedByCaller(ctx, scope, target.text, call)) return;
     const indent = indentOf(model.text, stmt);
     const at = { line: stmt.endPosition.row, character: stmt.endPosition.column };
@@ -169,6 +169,16 @@ function checkAuthlib(ctx: RuleContext<MessageId>, a: JwtCallArgs): void {
   }
   if (stmt.type === 'return_statement' && returnedAndValidatedByCaller(ctx, scope, undefined, call)) return;
   ctx.report({ node: call, messageId: 'authlibUnvalidated', data: { call: callName(a) } });
+}
+
+/** `validate_claims(claims)` / `self._check(claims)`: a helper named for validation takes the claims. */
+function handedToValidator(model: ModuleModel, scope: Node, name: string): boolean {
+  return model.callsIn(scope).some(({ call }) => {
+    const fn = dottedName(call.childForFieldName('function')) ?? '';
+    if (!/valid|verify|check/i.test(fn.split('.').pop() ?? '')) return false;
+    const args = callArguments(call);
+    return [...args.positional, ...args.keywords.values()].some((a) => a.text === name);
+  });
 }
 
 function validatedIn(scope: Node, name: string): boolean {

@@ -9,8 +9,11 @@ type MessageId = 'query' | 'cookie' | 'body' | 'apiKey' | 'handParsed';
 
 /** Parameter and key names that only ever hold an authentication token. */
 const AUTH_TOKEN_NAMES = /^(access_?token|jwt|jwt_?token|id_?token|auth_?token|bearer|bearer_?token|authorization)$/i;
-/** Functions whose token is a one-time link or a refresh grant, legitimately in the URL or body. */
-const ONE_TIME_TOKEN_FUNCTIONS = /(reset|verif|confirm|activat|invite|invitation|unsubscribe|magic|recover|refresh|callback|oauth)/i;
+/**
+ * Functions whose token is a one-time link, a signed download/share URL or a refresh grant: in the URL or body by
+ * design, not a session credential.
+ */
+const ONE_TIME_TOKEN_FUNCTIONS = /(reset|verif|confirm|activat|invite|invitation|unsubscribe|magic|recover|refresh|callback|oauth|download|share|signed|presign|preview|stream|export|embed)/i;
 const ROUTE_METHODS = /\.(get|post|put|patch|delete|head|options|api_route|route)$/;
 
 export const JWT106 = defineRule<MessageId>({
@@ -34,8 +37,9 @@ plain scalar route parameter, \`request.query_params\`, \`APIKeyQuery\`), a cook
 
 A parameter counts as a token when it reaches a JWT decode (directly or through a helper that decodes), or when
 it is named like one (\`access_token\`, \`jwt\`, \`id_token\`, \`authorization\`).
-Not a finding: one-time link tokens (e-mail verification, password reset, invitations, OAuth callbacks) and
-refresh grants, which belong in the URL or body by design; WebSocket endpoints, where browsers cannot set headers.
+Not a finding: one-time link tokens (e-mail verification, password reset, invitations, OAuth callbacks), signed
+download/share links and refresh grants, which belong in the URL or body by design (recognised by the function's
+name); WebSocket endpoints, where browsers cannot set headers.
 
 ## Why is this bad?
 URLs are written to access logs, proxy logs and browser history, and leak to other sites through \`Referer\`.
