@@ -134,7 +134,7 @@ when the route has no identity in scope (authenticated only through \`dependenci
 
 /** Callees that only look at a value (log it, convert it, put it in an error) rather than use it to reach data. */
 const CONVERSIONS = /^(str|int|float|bool|len|repr|UUID|uuid\.UUID|hash|and_|or_|not_|col|sqlalchemy\.(and_|or_|not_)|sqlmodel\.(and_|or_|col))$/;
-const HARMLESS = /^(print|logging\.\w+|log\.\w+|logger\.\w+|_?log\w*\.\w+|warnings\.warn|HTTPException|fastapi\.HTTPException|JSONResponse|dict|isinstance|format)$|\.(debug|info|warning|warn|error|exception|critical|format|startswith|endswith)$/;
+const HARMLESS = /^(print|logging\.\w+|log\.\w+|logger\.\w+|_?log\w*\.\w+|warnings\.warn|HTTPException|fastapi\.HTTPException|dict|isinstance|format|jsonable_encoder|fastapi\.encoders\.jsonable_encoder)$|\.(debug|info|warning|warn|error|exception|critical|format|startswith|endswith|url_for|url_path_for)$|Response$|HTTPException$/;
 const FILTER_METHODS = /^(where|filter|filter_by|having|join|outerjoin|get_or_none|exclude)$/;
 const READ_METHODS = /^(get|exec|execute|scalars|scalar|scalar_one|query|select|first|one|all|get_one|fetch|fetch_one|fetch_all|find|find_one|count)$/;
 const CHECK_HELPER = /(ensure|verify|check|assert|require|authori[sz]e|validate|guard|same_user|is_owner|owns|member|access|permission)/i;
