@@ -248,6 +248,8 @@ function analyzeDocument(uri: string): void {
     analyzer.notices([{ level: 'warning', file: filePath, message: `not analysed: larger than max-file-size (${resolved.settings.maxFileSize} bytes)` }]);
     return setFileDiagnostics(uri, doc.version, []);
   }
+  // A folder rebuilt or removed since the document was opened has not seen its buffer yet.
+  if (folder.workspace.file(filePath)?.text !== doc.text) syncToWorkspace(doc);
   const { findings } = analyzer.file(folder.workspace, filePath);
   const own = findings.filter((f) => f.file === path.resolve(filePath));
   setFileDiagnostics(uri, doc.version, own.map((f) => toDiagnostic(f, doc.version, docsDir)));
