@@ -116,7 +116,6 @@ export function clientParams(ws: Workspace, file: string, fn: FunctionInfo, rout
 function classifyParam(ws: Workspace, model: ModuleModel, file: string, param: ParamInfo, inPath: Set<string>): ClientParam | undefined {
   const marker = param.marker ?? importedAliasMarker(ws, param.annotationAlias);
   if (marker?.kind === 'Depends' || marker?.kind === 'Security') return undefined;
-  if (!marker && param.annotationAlias && importedAliasIsDependency(ws, param.annotationAlias)) return undefined;
   const typeNode = innerType(model, param.annotation);
   const typeName = typeNode ? (model.resolve(typeNode) ?? typeNode.text) : undefined;
   if (typeName && INJECTED_TYPES.test(typeName)) return undefined;
@@ -170,11 +169,6 @@ function isListOfModels(ws: Workspace, model: ModuleModel, file: string, typeNod
 function importedAliasMarker(ws: Workspace, qualified: string | undefined): FastApiMarker | undefined {
   const target = qualified ? locateAssignment(ws, qualified) : undefined;
   return target ? target.model.markerFromAnnotation(target.value) : undefined;
-}
-
-function importedAliasIsDependency(ws: Workspace, qualified: string): boolean {
-  const marker = importedAliasMarker(ws, qualified);
-  return marker?.kind === 'Depends' || marker?.kind === 'Security';
 }
 
 function locateAssignment(ws: Workspace, qualified: string, depth = 0): { model: ModuleModel; value: Node } | undefined {
