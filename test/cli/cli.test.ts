@@ -365,6 +365,20 @@ describe('cli: files it walks', () => {
     }
   });
 
+  it('50,000 empty files: no crash, no hang', { timeout: 180_000 }, () => {
+    const dir = project({ 'app.py': DEBUG_APP });
+    for (let d = 0; d < 50; d++) {
+      fs.mkdirSync(path.join(dir, `pkg${d}`));
+      for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dir, `pkg${d}`, `m${i}.py`), '');
+    }
+    const r = runCli(['--format', 'json'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.files, 50_001);
+    assert.deepEqual(doc.notices, []);
+    assert.equal(doc.findings.length, 1);
+  });
+
   it('module names come from the project, not the audited subfolder', () => {
     // `backend/app` is a package: the workspace root is raised to `backend`, so `from app.deps import ...` resolves.
     const dir = project({
