@@ -491,7 +491,16 @@ export class ModuleModel {
     this.functionsByNode.set(node.id, info);
     if (info.topLevel) this.topLevelDefs.add(name);
     // Nested functions (decorator factories, closures) are recorded too.
-    for (const inner of descendantsInScope(body, ['function_definition', 'class_definition'])) {
+    // `descendantsInScope` stops at nested definitions without returning them, so collect the first level here.
+    const nested: Node[] = [];
+    walk(body, (n) => {
+      if (n.type === 'function_definition' || n.type === 'class_definition') {
+        nested.push(n);
+        return false;
+      }
+      return n.type !== 'lambda';
+    });
+    for (const inner of nested) {
       if (inner.id === node.id) continue;
       const stmt = inner.parent?.type === 'decorated_definition' ? inner.parent : inner;
       this.collectStatement(stmt, `${info.qualname}.`, undefined, false);
