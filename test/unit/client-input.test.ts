@@ -206,3 +206,32 @@ describe('clientValuesIn', () => {
     }
   });
 });
+
+describe('list bodies', () => {
+  it('treats the items of a list[Model] body as client data of the item model', () => {
+    const ws = workspaceOf({
+      'app/schemas.py': SCHEMAS,
+      'app/bulk.py': `
+from fastapi import APIRouter
+from app.schemas import TaskCreate
+
+router = APIRouter()
+
+@router.post("/bulk")
+def bulk(items: list[TaskCreate], tag: str):
+    for item in items:
+        print(item.user_id)
+`,
+    });
+    try {
+      const fn = handler(ws, 'app/bulk.py', 'bulk');
+      const params = clientParams(ws, file('app/bulk.py'), fn, '/bulk');
+      assert.deepEqual(params.map((p) => `${p.name}:${p.source}:${p.listOf?.cls.name ?? '-'}`), ['items:body:TaskCreate', 'tag:query:-']);
+      const values = clientValuesIn(ws, file('app/bulk.py'), fn, '/bulk', (f) => isUserIdName(f));
+      assert.deepEqual(values.map((v) => v.node.text), ['item.user_id']);
+      assert.match(values[0].origin, /an item of body parameter `items`/);
+    } finally {
+      ws.dispose();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { identityExpressions, paramKind, scopeIdentity, type IdentityInfo, type 
 import { lookup, lookupCallable, resolveCallTarget } from '../workspace/symbols';
 import { isUserModel, modelClassByName } from '../workspace/owned-models';
 import { objectClass } from '../workspace/client-writes';
-import { clientValuesIn, isUserIdName, type ClientValue } from '../workspace/client-input';
+import { clientValuesIn, isScalar, isUserIdName, type ClientValue } from '../workspace/client-input';
 import { mentionsPrivilege, routeRoleCheck } from '../workspace/role-checks';
 import { ensureImport } from '../python/edits';
 import { callArguments, children, descendantsInScope, dottedName, indentOf, rangeOf } from '../python/syntax';
@@ -461,7 +461,7 @@ const SCOPE_FIELDS: ReadonlySet<string> = new Set(['tenant_id', 'account_id', 'o
  */
 function comparable(ws: Workspace, route: Route, value: ClientValue, identityText: string, identity: IdentityInfo): string {
   const param = value.param;
-  if (!param || param.model || param.freeform || !identity.objectExpression || identityText !== `${identity.objectExpression}.id`) return identityText;
+  if (!param || !isScalar(param) || !identity.objectExpression || identityText !== `${identity.objectExpression}.id`) return identityText;
   const annotation = param.param.annotation?.text.replace(/\s+/g, '') ?? 'str';
   if (!/^(str|Annotated\[str,.*)$/.test(annotation)) return identityText;
   const model = ws.model(route.file);
@@ -489,7 +489,7 @@ function insertCheck(ctx: RuleContext<MessageId>, route: Route, value: ClientVal
   const param = value.param;
   if (!param) return undefined;
   let expr: string | undefined;
-  if (!param.model && !param.freeform) expr = param.name;
+  if (isScalar(param)) expr = param.name;
   else if (value.node.type === 'attribute' && value.node.childForFieldName('object')?.text === param.name) expr = value.node.text;
   if (!expr) return undefined;
   const at = bodyInsertion(model, fn);

@@ -7,7 +7,7 @@ import { routes, type Route } from '../workspace/app-graph';
 import { routeAuth } from '../workspace/auth';
 import { identityExpressions } from '../workspace/identity';
 import { ownedModelByName, type OwnedModel } from '../workspace/owned-models';
-import { clientMaySet, clientValuesIn } from '../workspace/client-input';
+import { clientMaySet, clientValuesIn, isScalar } from '../workspace/client-input';
 import { appendArgumentEdit, classOf, clientWritesIn, excludeFieldsEdit, objectClass, type ClientWrite } from '../workspace/client-writes';
 import { routeRoleCheck } from '../workspace/role-checks';
 import { children, descendantsInScope, rangeOf } from '../python/syntax';
@@ -207,12 +207,11 @@ function routeFindings(ws: Workspace, route: Route): Finding[] {
   }
 
   // `Task(..., user_id=body.user_id)` and `task.user_id = body.user_id`: one field from the body.
-  const values = clientValuesIn(ws, route.file, route.handler, route.path, () => true).filter((v) => v.param?.model || v.param?.freeform || !v.param);
+  // Scalar parameters (`/{user_id}/tasks`) are ISO202's finding.
+  const values = clientValuesIn(ws, route.file, route.handler, route.path, () => true).filter((v) => !v.param || !isScalar(v.param));
   const model = ws.model(route.file);
   if (!model) return out;
   for (const v of values) {
-    // Scalar parameters (`/{user_id}/tasks`) are ISO202's finding.
-    if (v.param && !v.param.model && !v.param.freeform) continue;
     const parent = v.node.parent;
     let owned: OwnedModel | undefined;
     let column: string | undefined;

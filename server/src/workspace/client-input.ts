@@ -23,6 +23,8 @@ export interface ClientParam {
   model?: ResolvedClass;
   /** True for `dict`/`Dict[...]`/`Any` bodies whose keys the client chooses. */
   freeform?: boolean;
+  /** For a `list[Model]` body: the item model. */
+  listOf?: ResolvedClass;
 }
 
 export interface ResolvedClass {
@@ -86,6 +88,11 @@ const SCALAR_TYPES = /^(str|int|float|bool|bytes|UUID|uuid\.UUID|datetime|date|t
 const FREEFORM_TYPES = /^(dict|Dict|typing\.Dict|Any|typing\.Any|Mapping|typing\.Mapping|object)$/;
 const MODEL_BASES = /(^|\.)(BaseModel|SQLModel|RootModel|GenericModel)$/;
 
+/** A single value (path, query, header, cookie or form field), as opposed to a body model, dict or list. */
+export function isScalar(p: ClientParam): boolean {
+  return !p.model && !p.freeform && !p.listOf;
+}
+
 /** `{user_id}` and `{user_id:int}` path placeholders of a route path. */
 export function pathParameters(routePath: string | undefined): Set<string> {
   const out = new Set<string>();
@@ -123,14 +130,15 @@ function classifyParam(ws: Workspace, model: ModuleModel, file: string, param: P
   const resolved = typeNode ? resolveClass(ws, model, file, typeNode) : undefined;
   const isModel = !!resolved && isPydanticModel(ws, resolved);
   const freeform = !!typeNode && FREEFORM_TYPES.test(typeNode.type === 'generic_type' ? (children(typeNode)[0]?.text ?? '') : typeNode.text);
+  const listOf = listItemModel(ws, model, file, typeNode);
   let source: ClientSource | undefined = marker ? MARKER_SOURCES[marker.kind] : undefined;
   if (!source) {
     if (inPath.has(param.name)) source = 'path';
-    else if (isModel || freeform || isListOfModels(ws, model, file, typeNode)) source = 'body';
+    else if (isModel || freeform || listOf) source = 'body';
     else if (resolved && !isModel && !isEnum(resolved)) return undefined; // an unknown class: most likely injected
     else source = 'query';
   }
-  return { param, name: param.name, source, wireName, model: isModel ? resolved : undefined, freeform: freeform || undefined };
+  return { param, name: param.name, source, wireName, model: isModel ? resolved : undefined, freeform: freeform || undefined, listOf };
 }
 
 /** The type inside `Annotated[T, ...]`, `Optional[T]`, `T | None`; the annotation itself otherwise. */
@@ -155,14 +163,15 @@ function innerType(model: ModuleModel, annotation: Node | undefined, depth = 0):
   return expr;
 }
 
-function isListOfModels(ws: Workspace, model: ModuleModel, file: string, typeNode: Node | undefined): boolean {
-  if (!typeNode || (typeNode.type !== 'generic_type' && typeNode.type !== 'subscript')) return false;
+/** The item model of a `list[Model]` / `List[Model]` / `Sequence[Model]` annotation. */
+function listItemModel(ws: Workspace, model: ModuleModel, file: string, typeNode: Node | undefined): ResolvedClass | undefined {
+  if (!typeNode || (typeNode.type !== 'generic_type' && typeNode.type !== 'subscript')) return undefined;
   const head = typeNode.type === 'subscript' ? typeNode.childForFieldName('value') : children(typeNode)[0];
-  if (!/^(list|List|typing\.List|Sequence|set|Set)$/.test(head?.text ?? '')) return false;
+  if (!/^(list|List|typing\.List|Sequence|set|Set)$/.test(head?.text ?? '')) return undefined;
   const args = typeNode.type === 'subscript' ? typeNode.childrenForFieldName('subscript').filter((n): n is Node => !!n) : children(children(typeNode)[1] ?? typeNode);
   const inner = innerType(model, args[0]);
   const cls = inner ? resolveClass(ws, model, file, inner) : undefined;
-  return !!cls && isPydanticModel(ws, cls);
+  return cls && isPydanticModel(ws, cls) ? cls : undefined;
 }
 
 /** The marker of an `Annotated[...]` alias imported from another workspace module (`CurrentUser`, `UserIdPath`). */
@@ -308,6 +317,15 @@ function handlerInputs(ws: Workspace, file: string, fn: FunctionInfo, routePath:
     }
     const requestNames = new Set(fn.params.filter((p) => /(^|\.)(Request|HTTPConnection)$/.test(model.resolve(innerType(model, p.annotation)) ?? '')).map((p) => p.name));
     result = { model, params, containers, requestNames };
+    // `for item in items:` over a `list[Model]` body: each item is client data of the item model.
+    for (const loop of descendantsInScope(fn.body, 'for_statement')) {
+      const left = loop.childForFieldName('left');
+      const right = loop.childForFieldName('right');
+      const list = right?.type === 'identifier' ? params.find((p) => p.name === right.text && p.listOf) : undefined;
+      if (left?.type === 'identifier' && list?.listOf) {
+        containers.set(left.text, { source: list.source, origin: `an item of ${list.source} parameter \`${list.name}\``, param: list, model: list.listOf, excluded: new Set() });
+      }
+    }
     // Locals that copy client data (`data = body.model_dump(exclude_unset=True)`, `payload = await request.json()`).
     const assignments = descendantsInScope(fn.body, ['assignment', 'named_expression']);
     for (let round = 0; round < 3; round++) {
@@ -414,7 +432,7 @@ export function clientValuesIn(
   const { containers, requestNames } = inputs;
   const scalars = new Map<string, ClientValue>();
   for (const p of inputs.params) {
-    if (p.model || p.freeform) continue;
+    if (!isScalar(p)) continue;
     if (wanted(p.wireName) || wanted(p.name)) {
       scalars.set(p.name, { node: p.param.node, field: normalizeFieldName(p.wireName), source: p.source, origin: `${p.source} parameter \`${p.name}\``, param: p });
     }
