@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parseArgs, UsageError } from '../../server/src/cli/args';
 import { unifiedDiff } from '../../server/src/cli/diff';
-import { normalizeRepositoryUrl, useColor, workspaceRoot } from '../../server/src/cli/main';
+import { useColor, workspaceRoot } from '../../server/src/cli/main';
+import { normalizeRepositoryUrl } from '../../server/src/cli/package-info';
 
 describe('parseArgs', () => {
   it('defaults to auditing . as text at the suggestion threshold', () => {

@@ -6,7 +6,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { audit, type AuditResult } from '../core/audit';
-import { fixFile, isApplicable } from '../core/apply-fixes';
 import { ConfigError, ConfigResolver } from '../core/config';
 import { readSourceFile, walk, type ReadFile } from '../core/discover';
 import { renderRuleDoc } from '../core/rule-docs';
@@ -17,13 +16,13 @@ import { ALL_RULES, ruleByCode } from '../rules/index';
 import { Workspace } from '../workspace/workspace';
 import { HELP, parseArgs, UsageError, type CliOptions } from './args';
 import { displayPath, type OutputContext } from './context';
-import { unifiedDiff } from './diff';
+import { applyFixes } from './fix-files';
 import { renderJson } from './formats/json';
 import { renderReport } from './formats/report';
 import { renderSarif } from './formats/sarif';
 import { renderNotice, renderStatisticsText, renderText } from './formats/text';
+import { packageInfo, type PackageInfo } from './package-info';
 import { Progress } from './progress';
-import { writeFixedFile } from './write-file';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -161,7 +160,7 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
 
   let fixed = 0;
   if (options.fix || options.diff) {
-    const outcome = applyFixes(ws, listed(result), sources, options, ctx, notices);
+    const outcome = applyFixes(ws, listed(result), sources, options, io.cwd, notices);
     progress.clear();
     if (options.diff) {
       writeOutput(outcome.diff, options, io);
@@ -223,59 +222,6 @@ function wrapLayer(layer: ((s: Settings) => Settings) | undefined): ((s: Setting
   };
 }
 
-interface FixOutcome {
-  applied: number;
-  filesChanged: number;
-  diff: string;
-}
-
-/**
- * Applies fixes file by file (safe ones; unsafe too with --unsafe-fixes) for the rules whose findings are listed,
- * writing each file atomically (--fix) or collecting a unified diff (--diff). A file that cannot be written keeps
- * its original text in the workspace, so what is reported afterwards matches the disk.
- */
-function applyFixes(ws: Workspace, findings: readonly Finding[], sources: Map<string, ReadFile>, options: CliOptions, ctx: OutputContext, notices: Notice[]): FixOutcome {
-  const fixOptions = { unsafe: options.unsafeFixes, codes: [...new Set(findings.map((f) => f.code))] };
-  const files = [...new Set(findings.filter((f) => isApplicable(f, fixOptions)).map((f) => f.file))].sort();
-  const outcome: FixOutcome = { applied: 0, filesChanged: 0, diff: '' };
-  for (const file of files) {
-    const original = ws.file(file);
-    const source = sources.get(file);
-    if (!original || !source) continue;
-    if (!source.source.writable && options.fix) {
-      notices.push({ level: 'warning', file, message: `fixes not applied: the file is not plain UTF-8 (${source.source.encoding})` });
-      continue;
-    }
-    const before = original.text;
-    let fixedText: string;
-    let appliedCount: number;
-    try {
-      const r = fixFile(ws, file, fixOptions, { reportUnusedSuppressions: true });
-      fixedText = r.text;
-      appliedCount = r.applied.length;
-    } catch (err) {
-      ws.setFile(file, before);
-      notices.push({ level: 'error', file, message: `fixes not applied: ${(err as Error).message}` });
-      continue;
-    }
-    if (fixedText === before) continue;
-    if (options.diff) {
-      outcome.diff += unifiedDiff(before, fixedText, displayPath(file, ctx.cwd));
-      ws.setFile(file, before);
-    } else {
-      const written = writeFixedFile(file, fixedText, source);
-      if (!written.ok) {
-        ws.setFile(file, before);
-        notices.push({ level: 'warning', file, message: `fixes ${written.reason}` });
-        continue;
-      }
-    }
-    outcome.applied += appliedCount;
-    outcome.filesChanged++;
-  }
-  return outcome;
-}
-
 function printNotices(notices: readonly Notice[], options: CliOptions, io: CliIo, ctx: OutputContext): void {
   for (const n of notices) {
     if (options.quiet && n.level === 'info') continue;
@@ -323,53 +269,6 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-interface PackageInfo {
-  version: string;
-  repositoryUrl?: string;
-  docsDir: string;
-}
-
-/** The tool's own package.json, found above this compiled file (works from out/ and from a copy elsewhere). */
-function packageInfo(): PackageInfo {
-  const found = findPackageAbove(__dirname);
-  if (found) return found;
-  // Compiled outside the package (a private build folder): the package whose node_modules supplied our
-  // dependencies is the one we were built from.
-  try {
-    const viaDependency = findPackageAbove(path.dirname(require.resolve('smol-toml')));
-    if (viaDependency) return viaDependency;
-  } catch {
-    // Not resolvable: no better answer than unknown.
-  }
-  return { version: '0.0.0', docsDir: path.resolve('docs', 'rules') };
-}
-
-function findPackageAbove(start: string): PackageInfo | undefined {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      try {
-        const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string; repository?: string | { url?: string } };
-        if (json.name === 'jwt-api-security') {
-          const repo = typeof json.repository === 'string' ? json.repository : json.repository?.url;
-          return { version: json.version ?? '0.0.0', repositoryUrl: repo ? normalizeRepositoryUrl(repo) : undefined, docsDir: path.join(dir, 'docs', 'rules') };
-        }
-      } catch {
-        // Unreadable or not JSON: keep looking upward.
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
-/** `git+https://host/o/r.git`, `github:o/r`, `o/r` -> `https://host/o/r`. */
-export function normalizeRepositoryUrl(url: string): string | undefined {
-  const shorthand = /^(?:github:)?([\w.-]+)\/([\w.-]+)$/.exec(url);
-  if (shorthand) return `https://github.com/${shorthand[1]}/${shorthand[2].replace(/\.git$/, '')}`;
-  const m = /^(?:git\+)?(https?:\/\/[^\s]+?)(?:\.git)?\/?$/.exec(url);
-  return m ? m[1] : undefined;
 }
 
 function processIo(): CliIo {
