@@ -120,10 +120,21 @@ function privilegeHelperCall(ws: Workspace, file: string, model: ModuleModel, sc
     if (before !== undefined && call.startIndex >= before) continue;
     const target = resolveCallTarget(ws, file, model, call);
     if (!target || target.fn.body.id === scope.id) continue;
-    if (privilegeGuardsIn(target.fn.body).length > 0) return call;
-    if (privilegeHelperCall(ws, target.file, target.model, target.fn.body, depth + 1)) return call;
+    if (helperChecksPrivilege(ws, target.file, target.model, target.fn.body, depth + 1)) return call;
   }
   return undefined;
+}
+
+/** Memoized per function body: the helper (or one it calls) has a privilege guard. */
+function helperChecksPrivilege(ws: Workspace, file: string, model: ModuleModel, body: Node, depth: number): boolean {
+  const cache = ws.memo('isob:privilege-helpers', () => new Map<string, boolean>());
+  const key = `${file}\0${body.startIndex}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  cache.set(key, false); // recursion guard
+  const result = privilegeGuardsIn(body).length > 0 || !!privilegeHelperCall(ws, file, model, body, depth);
+  cache.set(key, result);
+  return result;
 }
 
 /** `Security(dep, scopes=["admin"])`: FastAPI hands the scopes to the dependency, which checks them. */
@@ -139,6 +150,16 @@ function securityScopes(call: Node): string[] {
  * before `before` (an offset in the handler's file; omit to accept a guard anywhere in the handler).
  */
 export function routeRoleCheck(ws: Workspace, route: Route, before?: number): RoleCheck | undefined {
+  const cache = ws.memo('isob:route-role-check', () => new Map<string, RoleCheck | null>());
+  const key = `${route.file}\0${route.handler.node.startIndex}\0${route.path}\0${route.instance}\0${before ?? ''}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const result = computeRouteRoleCheck(ws, route, before);
+  cache.set(key, result ?? null);
+  return result;
+}
+
+function computeRouteRoleCheck(ws: Workspace, route: Route, before?: number): RoleCheck | undefined {
   const model = ws.model(route.file);
   if (!model) return undefined;
   for (const p of route.handler.params) {
