@@ -149,6 +149,10 @@ describe('readSourceFile', () => {
     const bin = readSourceFile(path.join(dir, 'bin.py'), 'python', 1000);
     assert.equal(bin.ok, false);
     assert.match(bin.notice!.message, /binary/);
+    fs.mkdirSync(path.join(dir, 'folder.py'));
+    const unreadable = readSourceFile(path.join(dir, 'folder.py'), 'python', 1000);
+    assert.equal(unreadable.ok, false);
+    assert.match(unreadable.notice!.message, /no longer a regular file/);
     const gone = readSourceFile(path.join(dir, 'gone.py'), 'python', 1000);
     assert.equal(gone.ok, false);
     assert.match(gone.notice!.message, /deleted during the run/);

@@ -244,6 +244,8 @@ export function readSourceFile(file: string, kind: FileKind, maxFileSize: number
   let bytes: Buffer;
   try {
     const st = fs.statSync(file);
+    // Replaced by a folder or a pipe since the walk: reading a FIFO would block forever.
+    if (!st.isFile()) return { ok: false, notice: { level: 'warning', file, message: 'no longer a regular file; skipped' } };
     if (st.size > maxFileSize) {
       return { ok: false, notice: { level: 'warning', file, message: `larger than max-file-size (${formatBytes(st.size)} > ${formatBytes(maxFileSize)}); skipped` } };
     }
