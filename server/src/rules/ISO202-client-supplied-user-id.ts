@@ -205,6 +205,9 @@ function checkRoute(ctx: RuleContext<MessageId>, route: Route): void {
       // The call that checks the value (`ensure_same_user(user_id, current_user)`) is not a use of it.
       if (use.call && helperChecks(ws, file.path, model, use.call, identity, names)) continue;
       if (use.call && inRejectingCondition(use.call, identity, names)) continue;
+      // A query already bound to the caller (`.where(Task.user_id == me.id, Task.assignee_id == user_id)`) only
+      // narrows the caller's own rows.
+      if (use.call && boundToIdentity(use.call, identity)) continue;
       const action = use.action;
       if (isGuarded(ws, file.path, model, route.handler, identity, names, v.node)) break;
       report(ctx, route, identity, origin, v, action);
@@ -294,6 +297,18 @@ function isGuarded(ws: Workspace, file: string, model: ModuleModel, fn: Function
 function refuses(branch: Node): boolean {
   if (descendantsInScope(branch, 'raise_statement').length > 0) return true;
   return descendantsInScope(branch, 'return_statement').some((r) => /status_code\s*=\s*(40[134]\b|status\.HTTP_40[134]_|HTTPStatus\.(FORBIDDEN|UNAUTHORIZED|NOT_FOUND))/.test(r.text));
+}
+
+/** The query chain around `call` also compares a column with the authenticated identity. */
+function boundToIdentity(call: Node, identity: IdentityInfo): boolean {
+  let chain = call;
+  while (chain.parent && ['call', 'attribute', 'argument_list', 'await', 'parenthesized_expression', 'keyword_argument', 'comparison_operator'].includes(chain.parent.type)) chain = chain.parent;
+  for (const cmp of chain.descendantsOfType(['comparison_operator', 'keyword_argument'])) {
+    if (!cmp) continue;
+    const sides = cmp.type === 'keyword_argument' ? [cmp.childForFieldName('value')] : children(cmp);
+    if (sides.some((side) => side && identity.isIdentityExpression(side) && !identity.verified.has(side.text))) return true;
+  }
+  return false;
 }
 
 /** The call is (part of) the condition of an `if` that rejects a mismatch: `if not can_access(user_id, user): raise`. */
