@@ -48,6 +48,9 @@ describe('cli: basics', () => {
     assert.equal(runCli(['--select', 'FOO1', '.'], { cwd: REPO_ROOT }).code, 2);
     assert.equal(runCli(['--unsafe-fixes', '.'], { cwd: REPO_ROOT }).code, 2);
     assert.equal(runCli(['--fix', '--diff', '.'], { cwd: REPO_ROOT }).code, 2);
+    const typo = runCli(['--ignore', 'JWT199', '.'], { cwd: REPO_ROOT });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no rule matches "JWT199"/);
   });
 
   it('exits 2 when a path does not exist', () => {

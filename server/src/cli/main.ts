@@ -62,6 +62,12 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     return EXIT.clean;
   }
   if (options.command === 'rule') return showRule(options.ruleCode, io);
+  // A well-formed code that names no rule (`--ignore JWT199`) is a typo that would silently select nothing.
+  const unknown = [...(options.select ?? []), ...(options.ignore ?? [])].find((c) => c !== 'ALL' && !ALL_RULES.some((r) => r.code.startsWith(c)));
+  if (unknown) {
+    io.stderr.write(`error: no rule matches "${unknown}"; \`jwt-api-security rule\` lists them\n`);
+    return EXIT.error;
+  }
   try {
     return await check(options, io, pkg, argv);
   } catch (err) {
