@@ -282,6 +282,11 @@ function processIo(): CliIo {
 }
 
 if (require.main === module) {
+  // A closed pipe (`jwt-api-security | head`) ends the output; it is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
