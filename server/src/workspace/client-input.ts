@@ -84,7 +84,6 @@ const MARKER_SOURCES: Partial<Record<FastApiMarker['kind'], ClientSource>> = {
 
 /** Types FastAPI injects itself (never read from the request's data). */
 const INJECTED_TYPES = /(^|\.)(Request|WebSocket|HTTPConnection|Response|BackgroundTasks|SecurityScopes|Session|AsyncSession|Connection|AsyncConnection)$/;
-const SCALAR_TYPES = /^(str|int|float|bool|bytes|UUID|uuid\.UUID|datetime|date|time|timedelta|Decimal|EmailStr|datetime\.\w+|decimal\.Decimal|pydantic\.EmailStr)$/;
 const FREEFORM_TYPES = /^(dict|Dict|typing\.Dict|Any|typing\.Any|Mapping|typing\.Mapping|object)$/;
 const MODEL_BASES = /(^|\.)(BaseModel|SQLModel|RootModel|GenericModel)$/;
 
