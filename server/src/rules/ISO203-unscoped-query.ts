@@ -25,9 +25,11 @@ Finds queries over an owned model (\`select(Task)\`, \`session.query(Task)\`, \`
 have no filter binding the owner column to the authenticated identity: no \`where(Task.user_id == current_user.id)\`,
 \`filter_by(user_id=...)\`, \`and_(...)\`, chained \`.where()\` or \`stmt = stmt.where(...)\` on the owner.
 
-Not reported: queries inside an admin guard (\`if current_user.is_superuser:\`, after a role check that raises, or in
-a route whose dependency is an admin-only check), loads of one object by its id (ISO204 covers those), queries
-filtered on the owner column with a client-supplied value (ISO202 covers those), and unauthenticated routes (ISO201).
+Not reported: queries inside an admin guard (\`if current_user.is_superuser:\`, after a role check that raises, or
+in a route whose dependency is an admin-only check), loads of one object by its id (ISO204 covers those), queries
+filtered on the owner column with a client-supplied value (ISO202 covers those), queries narrowed to an owned parent
+by its foreign key (\`Comment.post_id == post_id\` where \`Post\` has an owner: ownership is checked where the
+parent is loaded, see ISO204), and unauthenticated routes (ISO201).
 
 ## Why is this bad?
 Every signed-in user sees (or changes) every other user's rows: the route is authenticated, but the data is not
@@ -139,7 +141,7 @@ function findings(ws: Workspace): Item[] {
       const flow = handlerFlow(ws, route);
       if (flow.adminOnly) continue;
       for (const q of flow.queries) {
-        if (q.ownerBound || q.ownerFilter || q.idFilter || !q.executed || q.adminGuarded) continue;
+        if (q.ownerBound || q.ownerFilter || q.idFilter || q.parentFilter || !q.executed || q.adminGuarded) continue;
         const key = `${q.where.file}:${q.node.startIndex}`;
         if (seen.has(key)) continue;
         seen.add(key);

@@ -148,6 +148,8 @@ function findings(ws: Workspace): Item[] {
       if (flow.adminOnly) continue;
       for (const load of flow.loads) {
         if (load.ownerBound || load.ownerFiltered || load.check || load.adminGuarded || load.uses.length === 0) continue;
+        // `session.get(Profile, current_user.id)`: the key is the identity itself.
+        if (load.idValue && load.where.identity.isIdentityExpression(load.idValue)) continue;
         if (load.model.ownerColumns.length === 0 && load.model.ownerRelationships.length === 0) continue;
         const item = itemFor(ws, route, load);
         const key = `${item.file}:${item.range.start.line}:${item.range.start.character}`;

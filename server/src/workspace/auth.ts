@@ -15,7 +15,8 @@ import { children, contains, descendantsInScope, dottedName, rangeOf, stringValu
 
 export interface RouteAuth {
   authenticated: boolean;
-  via?: 'param' | 'decorator' | 'router' | 'include' | 'app' | 'middleware';
+  /** `handler`: the handler verifies the token itself (a WebSocket reading `?token=`, a decode in the body). */
+  via?: 'param' | 'decorator' | 'router' | 'include' | 'app' | 'middleware' | 'handler';
   /** The auth dependency (or middleware function) that authenticates the route. */
   dependency?: { qualified: string; file: string; range: Range };
   /** Handler parameters whose value comes from an auth dependency. */
@@ -229,6 +230,11 @@ function computeRouteAuth(ws: Workspace, route: Route): RouteAuth {
     if (mw.app && route.app && mw.app !== route.app) continue;
     if (mw.isExempt(route.path)) continue;
     return { ...out, authenticated: true, via: 'middleware', dependency: { qualified: mw.qualified, file: mw.file, range: rangeOf(mw.node) } };
+  }
+  // The handler verifies the credential itself and fails closed (JWT110 suggests moving that into a dependency).
+  const self = { fn: route.handler, model, file: route.file, qualified: `${model.moduleName}.${route.handler.qualname}` };
+  if (functionVerdict(ws, self) === 'closed') {
+    return { ...out, authenticated: true, via: 'handler', dependency: { qualified: self.qualified, file: route.file, range: rangeOf(route.handler.node.childForFieldName('name') ?? route.handler.node) } };
   }
   return out;
 }

@@ -11,7 +11,7 @@ import type { Workspace } from './workspace';
 import { routes, type Route } from './app-graph';
 import { isAuthDependency, paramDependency } from './auth';
 import { identityExpressions, paramKind, scopeIdentity, type IdentityInfo, type IdentityKind } from './identity';
-import { modelClassByName, ownedModelByName, type OwnedModel } from './owned-models';
+import { modelClassByName, ownedModelByName, ownedModels, type OwnedModel } from './owned-models';
 import { lookupCallable, resolveCallTarget } from './symbols';
 import { mentionsPrivilege, privilegeGuardsIn, routeRoleCheck } from './role-checks';
 import { callArguments, children, contains, descendantsInScope, dottedName, walk } from '../python/syntax';
@@ -66,6 +66,11 @@ export interface QueryInfo {
   ownerFilter?: FilterInfo;
   /** A filter on the primary key: the query loads one object by id. */
   idFilter?: FilterInfo;
+  /**
+   * A filter on another key of the model (`Comment.post_id == post_id`): the query is narrowed to a parent object,
+   * whose ownership is the parent load's business.
+   */
+  parentFilter?: FilterInfo;
   executed: boolean;
   adminGuarded: boolean;
   /** Local names holding the statement or its results. */
@@ -318,6 +323,7 @@ function queriesIn(ws: Workspace, f: FlowFunction): QueryInfo[] {
       ownerBound: filters.some((x) => x.isOwner && x.isIdentity) || scopedByHelper,
       ownerFilter,
       idFilter: filters.find((x) => x.isId && x.model?.qualified === found.owned.qualified) ?? filters.find((x) => x.isId),
+      parentFilter: filters.find((x) => !x.isId && !x.isOwner && !!x.value && !isLiteralValue(x.value) && keysOwnedParent(ws, x)),
       executed: isExecuted(f.fn.body, chain, holders, found.kind),
       adminGuarded: isAdminGuarded(f, call, regions),
       holders,
@@ -515,6 +521,21 @@ function classify(ws: Workspace, f: FlowFunction, node: Node, column: string, mo
   const isOwner = !!model && (model.ownerColumns.includes(column) || model.ownerRelationships.includes(column));
   const isId = !!model && idColumns(ws, model).has(column);
   return { node, column, model, value, isOwner, isId, isIdentity: !!value && f.identity.isIdentityExpression(value) };
+}
+
+/** The filtered column is a foreign key to another owned model (`Comment.post_id` -> `Post`, which has an owner). */
+function keysOwnedParent(ws: Workspace, filter: FilterInfo): boolean {
+  if (!filter.model) return false;
+  const field = modelClassByName(ws, filter.model.qualified)?.fields.get(filter.column);
+  const text = `${field?.annotation?.text ?? ''} ${field?.value?.text ?? ''}`;
+  const m = /foreign_key\s*=\s*["']([\w.]+)\.\w+["']|ForeignKey\(\s*["']([\w.]+)\.\w+["']|ForeignKey\(\s*(\w+)\.\w+|ForeignKeyField\(\s*["'](?:\w+\.)?(\w+)["']/.exec(text);
+  const target = (m?.[1] ?? m?.[2] ?? m?.[3] ?? m?.[4])?.toLowerCase();
+  if (!target) return false;
+  return ownedModels(ws).some((o) => o.qualified !== filter.model!.qualified && (o.name.toLowerCase() === target || o.tableName?.toLowerCase() === target));
+}
+
+function isLiteralValue(node: Node): boolean {
+  return /^(string|integer|float|true|false|none)$/.test(node.type);
 }
 
 /** Primary-key columns of a model: `id`, or fields declared with `primary_key=True` / `pk=True`. */

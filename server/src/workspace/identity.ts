@@ -8,7 +8,8 @@ import type { Node } from 'web-tree-sitter';
 import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
 import type { Workspace } from './workspace';
 import type { Route } from './app-graph';
-import { authMiddlewares, paramDependency, routeAuth, type RouteAuth } from './auth';
+import { authMiddlewares, functionVerdict, paramDependency, routeAuth, type RouteAuth } from './auth';
+import { jwtCallsIn } from '../python/jwt-libs';
 import { lookup, lookupCallable, resolveCallTarget } from './symbols';
 import { children, descendantsInScope, dottedName, stringValue } from '../python/syntax';
 
@@ -56,8 +57,11 @@ function computeRouteIdentity(ws: Workspace, route: Route): IdentityInfo {
       if (p) seed.set(name, paramKind(ws, model, p));
     }
   }
+  if (auth.via === 'handler' && model) seedFromHandlerVerification(ws, route, model, seed);
   if (auth.authenticated && seed.size === 0) {
-    if (auth.via === 'middleware') {
+    if (auth.via === 'handler') {
+      reason = `the handler verifies the token itself but keeps no identity from it`;
+    } else if (auth.via === 'middleware') {
       const mw = authMiddlewares(ws).find((m) => m.qualified === auth.dependency?.qualified);
       const request = route.handler.params.find((p) => /\b(Request|WebSocket|HTTPConnection)\b/.test(p.annotation?.text ?? ''))?.name;
       const stateAttrs = mw ? stateAttributes(mw.node) : [];
@@ -76,6 +80,21 @@ function computeRouteIdentity(ws: Workspace, route: Route): IdentityInfo {
   info.auth = auth;
   info.noIdentityReason = reason;
   return info;
+}
+
+/** `payload = jwt.decode(...)` / `user_id = verify_token(token)` in a handler that verifies the token itself. */
+function seedFromHandlerVerification(ws: Workspace, route: Route, model: ModuleModel, seed: Map<string, IdentityKind>): void {
+  for (const [name, values] of model.localAssignments(route.handler.body)) {
+    if (values.length !== 1) continue;
+    const v = unwrap(values[0]);
+    if (v.type !== 'call') continue;
+    if (jwtCallsIn(model, values[0]).some((c) => c.kind === 'decode' && c.call.id === v.id)) {
+      seed.set(name, 'payload');
+      continue;
+    }
+    const target = resolveCallTarget(ws, route.file, model, v);
+    if (target && functionVerdict(ws, target) === 'closed') seed.set(name, /(^|_)(id|sub)$/.test(name) ? 'id' : /payload|claims/.test(name) ? 'payload' : 'object');
+  }
 }
 
 function short(q: string | undefined): string {
