@@ -1,6 +1,7 @@
 /**
- * "Fix all" on save: with editor.codeActionsOnSave asking for source.fixAll.jwt-api-security, saving a file
- * applies every safe fix in it (and no unsafe one).
+ * "Fix all" on save: with editor.codeActionsOnSave asking for source.fixAll.jwt-api-security ("explicit", as
+ * the README documents; TextDocument.save() is an explicit save), saving a file applies every safe fix in it
+ * (and no unsafe one).
  */
 import * as assert from 'assert';
 import * as vscode from 'vscode';
@@ -13,7 +14,7 @@ suite('fix all on save', () => {
 
   test('saving dev.py applies the three safe SEC305 fixes', async () => {
     const files = await snapshotFiles('app/dev.py');
-    const setting = await withSetting('editor', 'codeActionsOnSave', { 'source.fixAll.jwt-api-security': 'always' }, 'python');
+    const setting = await withSetting('editor', 'codeActionsOnSave', { 'source.fixAll.jwt-api-security': 'explicit' }, 'python');
     try {
       const document = await openFile('app/dev.py');
       await waitForDiagnostic(document.uri, 'SEC305', (d) => d.range.start.line === 11);
@@ -43,7 +44,7 @@ suite('fix all on save', () => {
 
   test('fix all on save leaves unsafe fixes alone', async () => {
     const files = await snapshotFiles('app/auth.py');
-    const setting = await withSetting('editor', 'codeActionsOnSave', { 'source.fixAll.jwt-api-security': 'always' }, 'python');
+    const setting = await withSetting('editor', 'codeActionsOnSave', { 'source.fixAll.jwt-api-security': 'explicit' }, 'python');
     try {
       const document = await openFile('app/auth.py');
       await waitForDiagnostic(document.uri, 'JWT101');
