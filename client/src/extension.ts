@@ -44,7 +44,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<JwtApi
     status.setState('stopped');
   }
   return {
-    ready: () => running.ready(),
+    // With the extension switched off there is no server to wait for.
+    ready: () => (isEnabled() ? running.ready() : Promise.resolve()),
     auditWorkspace: () => commands.auditForApi(),
     findingsTree: () => findings.snapshot(),
     checklistTree: () => checklist.snapshot(),
