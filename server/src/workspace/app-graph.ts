@@ -85,7 +85,16 @@ export function routes(ws: Workspace): Route[] {
 
 /** The routes whose handler is defined in `file`. */
 export function routesInFile(ws: Workspace, file: string): Route[] {
-  return routes(ws).filter((r) => r.file === file);
+  const byFile = ws.memo('iso:routes-by-file', () => {
+    const map = new Map<string, Route[]>();
+    for (const r of routes(ws)) {
+      const list = map.get(r.file) ?? [];
+      list.push(r);
+      map.set(r.file, list);
+    }
+    return map;
+  });
+  return byFile.get(file) ?? [];
 }
 
 /** The routes of a handler function (one per mount). */
@@ -108,7 +117,8 @@ function buildGraph(ws: Workspace): AppGraph {
   for (const f of ws.allFiles()) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
-    for (const call of model.root.descendantsOfType('call')) {
+    const scanCalls = f.text.includes('include_router') || f.text.includes('add_api_route') || f.text.includes('add_api_websocket_route');
+    for (const call of scanCalls ? model.root.descendantsOfType('call') : []) {
       if (!call) continue;
       const fn = call.childForFieldName('function');
       if (fn?.type !== 'attribute') continue;
@@ -375,6 +385,7 @@ export function instanceCalls(ws: Workspace, method: string): { file: string; mo
   const graph = appGraph(ws);
   const out: { file: string; model: ModuleModel; call: Node; instance: string }[] = [];
   for (const f of ws.allFiles()) {
+    if (!f.text.includes(`.${method}`)) continue;
     const model = safeModel(ws, f.path);
     if (!model) continue;
     walk(model.root, (n) => {
@@ -393,6 +404,7 @@ export function instanceDecorated(ws: Workspace, method: string): { file: string
   const graph = appGraph(ws);
   const out: { file: string; model: ModuleModel; fn: FunctionInfo; decorator: Node; instance: string }[] = [];
   for (const f of ws.allFiles()) {
+    if (!f.text.includes(`.${method}`)) continue;
     const model = safeModel(ws, f.path);
     if (!model) continue;
     for (const fn of model.functions) {

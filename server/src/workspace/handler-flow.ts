@@ -264,6 +264,16 @@ function argumentIdentity(fn: FunctionInfo, call: Node, identity: IdentityInfo):
  * guard that raises unless the caller is privileged (`if not user.is_superuser: raise ...`).
  */
 export function adminRegions(f: FlowFunction): Node[] {
+  const cached = regionCache.get(f);
+  if (cached) return cached;
+  const out = computeAdminRegions(f);
+  regionCache.set(f, out);
+  return out;
+}
+
+const regionCache = new WeakMap<FlowFunction, Node[]>();
+
+function computeAdminRegions(f: FlowFunction): Node[] {
   const out: Node[] = [];
   for (const stmt of descendantsInScope(f.fn.body, 'if_statement')) {
     const cond = stmt.childForFieldName('condition');
@@ -828,6 +838,10 @@ function writesIn(ws: Workspace, f: FlowFunction): WriteInfo[] {
 
 function ownedReferences(ws: Workspace, f: FlowFunction): { model: OwnedModel; node: Node; where: FlowFunction }[] {
   const out: { model: OwnedModel; node: Node; where: FlowFunction }[] = [];
+  // Most functions name no owned model at all; a text check avoids resolving every identifier.
+  const names = ws.memo('iso:owned-names', () => ownedModels(ws).map((m) => m.name));
+  const text = f.fn.body.text;
+  if (!names.some((n) => text.includes(n))) return out;
   walk(f.fn.body, (n) => {
     if (n.id !== f.fn.body.id && (n.type === 'function_definition' || n.type === 'class_definition')) return false;
     if (n.type === 'identifier' || n.type === 'attribute') {

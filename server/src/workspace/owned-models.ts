@@ -282,15 +282,38 @@ export function ownedModels(ws: Workspace): OwnedModel[] {
 /** The owned model a qualified name denotes (following imports and re-exports). */
 export function ownedModelByName(ws: Workspace, qualified: string | undefined): OwnedModel | undefined {
   if (!qualified) return undefined;
-  const q = canonical(ws, qualified);
-  return ownedModels(ws).find((m) => m.qualified === q);
+  const index = ws.memo('iso:owned-index', () => indexByName(ownedModels(ws)));
+  return findIndexed(ws, index, qualified);
 }
 
 /** Any model class (table or pydantic) by qualified name. */
 export function modelClassByName(ws: Workspace, qualified: string | undefined): ModelClass | undefined {
   if (!qualified) return undefined;
-  const q = canonical(ws, qualified);
-  return modelClasses(ws).find((m) => m.qualified === q);
+  const index = ws.memo('iso:model-class-index', () => indexByName(modelClasses(ws)));
+  return findIndexed(ws, index, qualified);
+}
+
+interface NameIndex<T> {
+  byQualified: Map<string, T>;
+  /** Simple class names, to skip the cross-file lookup for names that cannot match (most identifiers). */
+  names: Set<string>;
+}
+
+function indexByName<T extends { qualified: string; name: string }>(items: T[]): NameIndex<T> {
+  return { byQualified: new Map(items.map((m) => [m.qualified, m])), names: new Set(items.map((m) => m.name)) };
+}
+
+function findIndexed<T>(ws: Workspace, index: NameIndex<T>, qualified: string): T | undefined {
+  const direct = index.byQualified.get(qualified);
+  if (direct) return direct;
+  // Re-exports and aliases keep the class's own name at the end (`from .models import Task as T` is rare enough).
+  const last = qualified.slice(qualified.lastIndexOf('.') + 1);
+  if (!index.names.has(last) && !qualified.includes('.')) return undefined;
+  if (!index.names.has(last)) {
+    const def = lookup(ws, qualified);
+    return def?.kind === 'class' ? index.byQualified.get(def.qualified) : undefined;
+  }
+  return index.byQualified.get(canonical(ws, qualified));
 }
 
 /** The fields of any workspace class, including inherited ones (empty when the class is unknown). */
