@@ -28,7 +28,11 @@ export class Workspace {
   private readonly parsed = new Map<string, Tree>();
   private readonly auxFiles = new Map<string, string>();
   private readonly memos = new Map<string, unknown>();
+  /** `filesMentioning` verdicts by pattern, then by content hash: an edit re-tests only the edited file. */
+  private readonly mentions = new Map<string, Map<string, boolean>>();
   private moduleIndex: Map<string, string[]> | undefined;
+  /** `allFiles()` in path order; the workspace-wide indexes ask for it many times per analysis. */
+  private sorted: WorkspaceFile[] | undefined;
   private pins: Map<string, PinnedVersion> | undefined;
   /** Settings for a file; the CLI and server install a resolver that reads the nearest pyproject. */
   settingsFor: (file: string) => Settings;
@@ -61,6 +65,7 @@ export class Workspace {
     }
     const { moduleName, isPackage } = moduleNameFor(this.root, abs);
     this.files.set(abs, { path: abs, text, moduleName, isPackage, hash });
+    this.sorted = undefined;
     this.dropModel(abs);
     if (tree) this.parsed.set(abs, tree);
     if (!prev) this.moduleIndex = undefined;
@@ -71,6 +76,7 @@ export class Workspace {
     const abs = path.resolve(filePath);
     if (this.auxFiles.delete(abs)) this.pins = undefined;
     if (this.files.delete(abs)) this.moduleIndex = undefined;
+    this.sorted = undefined;
     this.dropModel(abs);
     this.invalidate();
   }
@@ -89,7 +95,36 @@ export class Workspace {
   }
 
   allFiles(): WorkspaceFile[] {
-    return [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.sorted ??= [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // A copy: callers may sort or filter what they get.
+    return this.sorted.slice();
+  }
+
+  /**
+   * The files (sorted by path) whose text matches `pattern`: the cheap text prefilter of a workspace-wide index,
+   * so that an index parses only files that can contribute (a file that never says `jwt` holds no JWT call).
+   * Verdicts are cached by content hash and survive edits of other files; the list itself is memoized per state.
+   */
+  filesMentioning(pattern: RegExp): WorkspaceFile[] {
+    const key = `${pattern.source}/${pattern.flags.replace(/[gy]/g, '')}`;
+    return this.memo(`workspace:mentioning:${key}`, () => {
+      // A sticky or global pattern keeps state between tests; a private copy without those flags does not.
+      const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+      let byHash = this.mentions.get(key);
+      if (!byHash) this.mentions.set(key, (byHash = new Map()));
+      // Verdicts of texts that no file has any more are dropped once they outnumber the live ones.
+      if (byHash.size > 2 * this.files.size + 64) {
+        const live = new Set([...this.files.values()].map((f) => f.hash));
+        for (const h of [...byHash.keys()]) if (!live.has(h)) byHash.delete(h);
+      }
+      const out: WorkspaceFile[] = [];
+      for (const f of this.allFiles()) {
+        let hit = byHash.get(f.hash);
+        if (hit === undefined) byHash.set(f.hash, (hit = re.test(f.text)));
+        if (hit) out.push(f);
+      }
+      return out;
+    });
   }
 
   /** The module model of a file, parsed on first use and kept until the file changes. */
