@@ -29,6 +29,8 @@ export interface CliOptions {
   includeTests: boolean;
   config?: string;
   noGitignore: boolean;
+  /** Threads for the audit (`--jobs N`); undefined: one per available CPU. */
+  jobs?: number;
 }
 
 export class UsageError extends Error {}
@@ -73,11 +75,18 @@ const SPECS: Record<string, Spec> = {
   '--include-tests': { kind: 'flag', apply: (o) => (o.includeTests = true) },
   '--config': { kind: 'value', apply: (o, v) => (o.config = v) },
   '--no-gitignore': { kind: 'flag', apply: (o) => (o.noGitignore = true) },
+  '--jobs': {
+    kind: 'value',
+    apply: (o, v) => {
+      if (!/^[1-9]\d{0,2}$/.test(v)) throw new UsageError(`--jobs must be a whole number from 1 to 999 (got "${v}")`);
+      o.jobs = Number(v);
+    },
+  },
   '--version': { kind: 'flag', apply: (o) => (o.command = 'version') },
   '--help': { kind: 'flag', apply: (o) => (o.command = 'help') },
 };
 
-const SHORT: Record<string, string> = { '-o': '--output', '-q': '--quiet', '-h': '--help', '-V': '--version', '-f': '--format' };
+const SHORT: Record<string, string> = { '-j': '--jobs', '-o': '--output', '-q': '--quiet', '-h': '--help', '-V': '--version', '-f': '--format' };
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const options: CliOptions = {
@@ -185,6 +194,8 @@ Rules:
       --config FILE       read settings from FILE (a pyproject.toml, or a TOML file with the keys at the top level)
                           instead of the nearest pyproject.toml above each file
       --no-gitignore      also audit files that .gitignore files exclude
+  -j, --jobs N            threads for the audit (default: one per CPU; small workspaces use one); the
+                          result does not depend on N
 
 Fixes:
       --fix               apply safe fixes and report what remains

@@ -5,7 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { audit, type AuditResult } from '../core/audit';
+import { type AuditResult } from '../core/audit';
+import { parallelAudit } from '../core/parallel-audit';
 import { ConfigError, ConfigResolver } from '../core/config';
 import { readSourceFile, walk, type ReadFile } from '../core/discover';
 import { renderRuleDoc } from '../core/rule-docs';
@@ -152,7 +153,8 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
   // audit() reports progress as it can; a big workspace gets its phase shown up front in any case.
   const fileCount = ws.allFiles().length;
   if (fileCount >= 200) progress.update(`analysing ${fileCount} files`, undefined, undefined, true);
-  let result = audit(ws, { onProgress: auditProgress });
+  const auditOptions = { onProgress: auditProgress, jobs: options.jobs };
+  let result = await parallelAudit(ws, auditOptions);
   const threshold = SEVERITY_ORDER[options.severity];
   const listed = (r: AuditResult) => r.findings.filter((f) => SEVERITY_ORDER[f.severity] <= threshold);
 
@@ -176,7 +178,7 @@ async function check(options: CliOptions, io: CliIo, pkg: PackageInfo, argv: rea
       return files > 0 && !options.exitZero ? EXIT.findings : EXIT.clean;
     }
     fixed = outcome.applied;
-    if (outcome.filesChanged > 0) result = audit(ws, { onProgress: auditProgress });
+    if (outcome.filesChanged > 0) result = await parallelAudit(ws, auditOptions);
   }
   progress.clear();
 

@@ -8,7 +8,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModuleModel } from './module-model';
 import type { TextEdit } from '../core/types';
-import { classifyJwtCall, type JwtCall } from './jwt-libs';
+import { classifyJwtCall, mayCallJwtLibrary, type JwtCall } from './jwt-libs';
 import { callArguments, children, contains, descendantsInScope, dottedName, enclosingFunction, literalValue, rangeOf, stringValue, type CallArguments } from './syntax';
 
 /** The arguments of a JWT call, by meaning rather than position (positions differ between libraries). */
@@ -72,6 +72,7 @@ export function jwtArguments(jwt: JwtCall): JwtCallArgs {
 /** Every JWT call of `kinds` in the module (all scopes), with arguments read. */
 export function jwtCallArgsIn(model: ModuleModel, scope: Node = model.root, kinds?: readonly JwtCall['kind'][]): JwtCallArgs[] {
   const out: JwtCallArgs[] = [];
+  if (!mayCallJwtLibrary(model)) return out;
   for (const call of scope.descendantsOfType('call')) {
     if (!call) continue;
     const jwt = classifyJwtCall(model, call);

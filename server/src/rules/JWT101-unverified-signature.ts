@@ -15,6 +15,8 @@ export const JWT101 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [2],
+  // check() returns at once unless the text may use a JWT library (mayUseJwtLibrary).
+  prescan: /jwt|jose/i,
   messages: {
     options: '`{call}` decodes the token with `verify_signature` off{where}, so a forged token is accepted',
     verify: '`{call}(..., verify=False)` skips signature verification ({version})',

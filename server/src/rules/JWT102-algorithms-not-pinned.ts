@@ -19,6 +19,8 @@ export const JWT102 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [2],
+  // check() returns at once unless the text may use a JWT library (mayUseJwtLibrary).
+  prescan: /jwt|jose/i,
   messages: {
     missing: '`{call}` passes no `algorithms=`, so {library} accepts whatever algorithm the token header names{version}',
     missingRaises: '`{call}` passes no `algorithms=`: PyJWT {version} raises `DecodeError` on every token, and pinning it is the fix',

@@ -18,6 +18,8 @@ export const JWT103 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [3],
+  // check() returns at once unless the text may use a JWT library (mayUseJwtLibrary).
+  prescan: /jwt|jose/i,
   messages: {
     verifyExpOption: '`{call}` turns off `verify_exp`{where}, so expired tokens are accepted',
     verifyExpKeyword: '`{call}(..., verify_exp=False)` accepts expired tokens ({version})',

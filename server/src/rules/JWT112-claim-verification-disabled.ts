@@ -26,6 +26,8 @@ export const JWT112 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'sometimes',
   checklist: [2],
+  // Only a file with a JWT library decode can report (classifyJwtCall gates on this text).
+  prescan: /jwt|jose/,
   messages: {
     disabled: '`"{option}": False` turns off the `{claim}` check of `{call}`',
     notChecked: 'Tokens issued by `{issuer}` ({where}) carry an `{claim}` claim that `{call}` never checks',

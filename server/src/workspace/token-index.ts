@@ -155,12 +155,16 @@ export interface IssueRecord {
   objects: { file: string; model: ModuleModel; fn?: FunctionInfo; object: Node; expression: Node }[];
 }
 
+/** The text every file with a JWT library call contains (the gate of `classifyJwtCall`). */
+const JWT_TEXT = /jwt|jose/;
+
 /** Every encode in the workspace, with its payload as far as it can be followed. */
 export function issueIndex(ws: Workspace): IssueRecord[] {
   return ws.memo('token-index:issues', () => {
     const records: IssueRecord[] = [];
     const byFunction = new Map<string, IssueRecord[]>();
-    for (const file of ws.allFiles()) {
+    // Only a file that says `jwt` or `jose` can hold an encode (classifyJwtCall's own gate).
+    for (const file of ws.filesMentioning(JWT_TEXT)) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const issue of tokenIssues(model)) {
@@ -285,7 +289,7 @@ export interface DecodeRecord {
 export function decodeIndex(ws: Workspace): DecodeRecord[] {
   return ws.memo('token-index:decodes', () => {
     const out: DecodeRecord[] = [];
-    for (const file of ws.allFiles()) {
+    for (const file of ws.filesMentioning(JWT_TEXT)) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const args of jwtCallArgsIn(model, model.root, ['decode'])) {
