@@ -691,11 +691,15 @@ function enclosingReturn(node: Node, body: Node): Node | undefined {
 /** An `if` comparing the object's owner with the identity and raising, or a helper given both that raises. */
 function ownershipCheck(ws: Workspace, f: FlowFunction, names: Set<string>, direct?: Node): Node | undefined {
   const objectNames = [...names];
+  // The object itself or one of its attributes: `task.user_id != uid`, `task not in current_user.tasks`.
   const mentionsOwner = (n: Node): boolean => {
     let hit = false;
     walk(n, (x) => {
       if (hit) return false;
-      if (x.type === 'attribute') {
+      if (x.type === 'identifier' && names.has(x.text)) {
+        const p = x.parent;
+        if (!(p?.type === 'attribute' && p.childForFieldName('attribute')?.id === x.id)) hit = true;
+      } else if (x.type === 'attribute') {
         const base = dottedName(x.childForFieldName('object'));
         if (base && (names.has(base) || objectNames.some((o) => base.startsWith(`${o}.`)))) hit = true;
       }
