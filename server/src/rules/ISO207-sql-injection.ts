@@ -20,8 +20,9 @@ export const ISO207 = defineRule<MessageId>({
   },
   docs: `## What it does
 Finds SQL text built from values with an f-string, \`%\` formatting, \`.format()\` or \`+\` and passed to
-SQLAlchemy's \`text()\`/\`literal_column()\`, \`execute()\`, \`exec_driver_sql()\`, Django's \`raw()\` or a DB-API
-cursor (\`cursor.execute\`), directly or through a local variable. Constant text, bound parameters, f-strings made
+SQLAlchemy's \`text()\`/\`literal_column()\`, \`execute()\`, \`exec_driver_sql()\`, Django's \`raw()\`, a DB-API
+cursor (\`cursor.execute\`), \`databases\`' \`fetch_all(query=...)\` or asyncpg's \`fetch()\`, directly or through a local
+variable. Constant text, bound parameters, f-strings made
 only of constants (module constants, \`int\`-typed values, \`"ASC" if asc else "DESC"\`, generated placeholder lists)
 are not reported.
 
@@ -69,7 +70,8 @@ fix and need an allow-list.
       if (!call) continue;
       const sink = sinkOf(model, call);
       if (!sink) continue;
-      const arg = callArguments(call).positional[0];
+      const args = callArguments(call);
+      const arg = args.positional[0] ?? args.keywords.get('query') ?? args.keywords.get('sql') ?? args.keywords.get('statement');
       if (!arg) continue;
       const scope = scopeOf(call);
       const direct = builtString(ctx, arg, scope);
@@ -112,6 +114,8 @@ interface Sink {
 const TEXT_CALLEES = new Set(['sqlalchemy.text', 'sqlalchemy.sql.text', 'sqlalchemy.sql.expression.text', 'sqlmodel.text']);
 const LITERAL_COLUMN = new Set(['sqlalchemy.literal_column', 'sqlalchemy.sql.literal_column', 'sqlalchemy.sql.expression.literal_column', 'sqlmodel.literal_column']);
 const EXECUTE_METHODS = new Set(['execute', 'executemany', 'executescript', 'exec_driver_sql', 'raw']);
+/** `databases` (`fetch_all(query=...)`) and asyncpg (`conn.fetch(...)`): generic names, so the text must look like SQL. */
+const FETCH_METHODS = new Set(['fetch_all', 'fetch_one', 'fetch_val', 'iterate', 'fetch', 'fetchrow', 'fetchval']);
 
 function sinkOf(model: ModuleModel, call: Node): Sink | undefined {
   const fn = call.childForFieldName('function');
@@ -120,6 +124,7 @@ function sinkOf(model: ModuleModel, call: Node): Sink | undefined {
   if (callee && LITERAL_COLUMN.has(callee)) return { kind: 'other', label: dottedName(fn) ?? 'literal_column', alwaysSql: true };
   if (fn?.type !== 'attribute') return undefined;
   const method = fn.childForFieldName('attribute')?.text ?? '';
+  if (FETCH_METHODS.has(method)) return { kind: 'other', label: `${dottedName(fn.childForFieldName('object')) ?? '…'}.${method}`, alwaysSql: false };
   if (!EXECUTE_METHODS.has(method)) return undefined;
   const object = fn.childForFieldName('object');
   const label = `${dottedName(object) ?? '…'}.${method}`;

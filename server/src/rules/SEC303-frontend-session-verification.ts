@@ -122,7 +122,13 @@ function isHttpRequest(model: ModuleModel, call: Node): boolean {
 function clientBinding(model: ModuleModel, name: string, at: Node): boolean {
   const fnNode = enclosingFunction(at);
   const scope = fnNode?.childForFieldName('body');
-  if (!scope) return false;
+  if (!fnNode || !scope) return false;
+  // `client: httpx.AsyncClient = Depends(http_client)`: a parameter typed as a client.
+  const param = model.functionAt(fnNode)?.params.find((p) => p.name === name);
+  if (param?.annotation) {
+    const type = param.annotation.type === 'type' ? children(param.annotation)[0] : param.annotation;
+    if (type && CLIENT_CLASSES.has(model.resolve(type) ?? '')) return true;
+  }
   for (const v of model.localAssignments(scope).get(name) ?? []) {
     if (v.type === 'call' && CLIENT_CLASSES.has(model.callee(v) ?? '')) return true;
   }
