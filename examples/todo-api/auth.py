@@ -9,11 +9,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 BETTER_AUTH_SECRET = os.getenv("BETTER_AUTH_SECRET", "dev-secret")
 BETTER_AUTH_URL = os.environ.get("BETTER_AUTH_URL", "http://localhost:3000")
 
-bearer_scheme = HTTPBearer()
+# auto_error=False: FastAPI before 0.122 answers a missing header with 403; a missing token is a 401 here.
+bearer_scheme = HTTPBearer(auto_error=False)
 
 
-def get_current_user(credentials: HTTPAuthorizationCredentials = Depends(bearer_scheme)) -> str:
+def get_current_user(credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> str:
     """Returns the id of the signed-in user, or answers 401."""
+    if credentials is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Not authenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         payload = jwt.decode(
             credentials.credentials,
