@@ -23,7 +23,7 @@ class Task(TaskBase, table=True):
 
 
 class TaskCreate(TaskBase):
-    # FLAW (ISO205): the client chooses the owner of the task it creates.
+    # FLAW (reported as ISO205 where create_task uses it): the client chooses the owner of the task.
     user_id: str
 
 

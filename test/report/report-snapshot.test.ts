@@ -89,25 +89,27 @@ describe('audit report of examples/todo-api', () => {
     }
   });
 
-  it('finds the deliberate flaws of the rules that are implemented, each at its FLAW comment', () => {
+  it('reports exactly the deliberate flaws: one finding after each `FLAW (CODE)` comment, the codes the README lists', () => {
     const { result } = auditDir(EXAMPLE);
-    // SEC301 and ISO207 are this report's own rules; the README's table lists the rest.
-    for (const code of ['SEC301', 'ISO207']) {
-      const flaw = flawLines(code);
-      assert.ok(flaw.length > 0, `the example marks no ${code} flaw`);
-      for (const { file, line } of flaw) {
-        assert.ok(
-          result.findings.some((f) => f.code === code && f.file === file && f.range.start.line > line && f.range.start.line <= line + 6),
-          `${code} is not reported after its FLAW comment at ${path.relative(EXAMPLE, file)}:${line + 1}`,
-        );
-      }
+    const flaws = flawLines();
+    assert.ok(flaws.length >= 6, 'the example should carry six to eight deliberate flaws');
+    for (const { code, file, line } of flaws) {
+      assert.ok(
+        result.findings.some((f) => f.code === code && f.file === file && f.range.start.line > line && f.range.start.line <= line + 6),
+        `${code} is not reported after its FLAW comment at ${path.relative(EXAMPLE, file)}:${line + 1}`,
+      );
     }
+    const unexpected = result.findings.filter((f) => !flaws.some((x) => x.code === f.code && x.file === f.file && f.range.start.line > x.line && f.range.start.line <= x.line + 6));
+    assert.deepEqual(unexpected.map((f) => `${f.code} ${path.relative(EXAMPLE, f.file)}:${f.range.start.line + 1} ${f.message}`), []);
+    const readme = fs.readFileSync(path.join(EXAMPLE, 'README.md'), 'utf8');
+    const listed = [...readme.matchAll(/\| ((?:JWT|ISO|SEC)\d{3}) \|$/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(listed, flaws.map((f) => f.code).sort(), 'the README table and the FLAW comments disagree');
   });
 });
 
-/** `# FLAW (CODE): ...` comments in the example: 0-based line numbers by file. */
-function flawLines(code: string): { file: string; line: number }[] {
-  const out: { file: string; line: number }[] = [];
+/** `# FLAW (CODE): ...` comments in the example, with 0-based line numbers. */
+function flawLines(): { code: string; file: string; line: number }[] {
+  const out: { code: string; file: string; line: number }[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, e.name);
@@ -116,7 +118,8 @@ function flawLines(code: string): { file: string; line: number }[] {
         fs.readFileSync(full, 'utf8')
           .split('\n')
           .forEach((l, i) => {
-            if (l.includes(`FLAW (${code})`)) out.push({ file: full, line: i });
+            const m = /# FLAW \(((?:JWT|ISO|SEC)\d{3})\)/.exec(l);
+            if (m) out.push({ code: m[1], file: full, line: i });
           });
       }
     }
