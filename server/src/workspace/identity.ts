@@ -132,7 +132,8 @@ export function paramKind(ws: Workspace, model: ModuleModel, p: ParamInfo): Iden
     for (const r of descendantsInScope(target.fn.body, 'return_statement')) {
       const v = children(r)[0];
       if (!v) continue;
-      if (v.type === 'subscript' || (v.type === 'call' && /\.get$/.test(v.childForFieldName('function')?.text ?? ''))) return 'id';
+      const key = v.type === 'subscript' ? stringValue(v.childForFieldName('subscript')) : v.type === 'call' && /\.get$/.test(v.childForFieldName('function')?.text ?? '') ? stringValue(children(v.childForFieldName('arguments') ?? v)[0]) : undefined;
+      if (key !== undefined && ID_KEYS.has(key)) return 'id';
       if (v.type === 'identifier' && /^(user_id|uid|sub|subject)$/.test(v.text)) return 'id';
       if (v.type === 'identifier' && /^(payload|claims|decoded|token_data)$/.test(v.text)) return 'payload';
     }
@@ -153,6 +154,8 @@ function kindOfType(t: string | undefined): IdentityKind | undefined {
   const inner = t.replace(/^(Optional\[|typing\.Optional\[)(.*)\]$/, '$2').replace(/\|None$/, '');
   if (/^(str|int|UUID|uuid\.UUID|UUID4|ObjectId)$/.test(inner)) return 'id';
   if (/^(dict|Dict(\[.*\])?|dict\[.*\]|Mapping(\[.*\])?|Any|typing\.Any)$/.test(inner) || /(Payload|Claims|TokenData)$/.test(inner)) return 'payload';
+  // A class (`User`, `models.User`, `"User"`): a user object.
+  if (/^["']?([\w]+\.)*[A-Z]\w*["']?$/.test(inner)) return 'object';
   return undefined;
 }
 
