@@ -203,10 +203,19 @@ async function main(): Promise<void> {
     const after = await waitForFileChange(file, before, 15_000);
     const expected = applyEdits(before, target.fix!.edits);
     check('the saved file is exactly what the CLI\'s fix produces', after === expected, after === before ? 'unchanged' : undefined);
+    // The file's diagnostics follow: the Problems row of the file counts what the CLI finds in it now.
+    const remaining = cliFindings(folder);
+    const leftInFile = remaining.filter((f) => f.file === target.file).length;
+    await page.keyboard.press('Control+Shift+M');
+    const badgeAfter = await waitForValue(async () => {
+      const text = (await fileRow.locator('.monaco-count-badge').innerText()).trim();
+      return text === String(leftInFile) ? text : undefined;
+    }, 30_000);
+    check(`after the fix Problems counts ${leftInFile} findings in ${target.file}`, badgeAfter !== undefined, badgeAfter);
     await shot(page, '04-fixed');
+    await page.keyboard.press('Control+Shift+M');
 
     // 4. Audit Workspace from the command palette: the Problems count is the CLI's count of the fixed folder.
-    const remaining = cliFindings(folder);
     await runCommand(page, 'JWT API Security: Audit Workspace');
     const counted = await waitForValue(async () => {
       const c = await problemCounts(page);
