@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { defineRule } from './rule';
 import type { Fix, Range, RelatedLocation, TextEdit } from '../core/types';
 import type { Workspace } from '../workspace/workspace';
-import { routes, type Route } from '../workspace/app-graph';
+import { routes } from '../workspace/app-graph';
 import { routeAuth } from '../workspace/auth';
 import { handlerFlow, type Holder, type LoadInfo, type ObjectUse } from '../workspace/handler-flow';
 import { ensureImport } from '../python/edits';
@@ -151,7 +151,7 @@ function findings(ws: Workspace): Item[] {
         // `session.get(Profile, current_user.id)`: the key is the identity itself.
         if (load.idValue && load.where.identity.isIdentityExpression(load.idValue)) continue;
         if (load.model.ownerColumns.length === 0 && load.model.ownerRelationships.length === 0) continue;
-        const item = itemFor(ws, route, load);
+        const item = itemFor(ws, load);
         const key = `${item.file}:${item.range.start.line}:${item.range.start.character}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -167,7 +167,7 @@ function line(file: string, node: Node, here: string): string {
   return `${rel ? rel : 'line '}${node.startPosition.row + 1}`;
 }
 
-function itemFor(ws: Workspace, route: Route, load: LoadInfo): Item {
+function itemFor(ws: Workspace, load: LoadInfo): Item {
   // Report where the object lands closest to the handler: that is where a check can use the identity.
   const top = load.holders[load.holders.length - 1];
   const reportNode = top.where === load.where ? load.node : top.statement;
@@ -187,7 +187,7 @@ function itemFor(ws: Workspace, route: Route, load: LoadInfo): Item {
     useAt: line(use.where.file, use.node, file),
     owner,
   };
-  const reason = identity.noIdentityReason ?? (route.file === file ? undefined : undefined);
+  const reason = identity.noIdentityReason;
   const value = load.model.ownerColumns.length ? identity.idExpression : identity.objectExpression;
   if (!value) {
     return {

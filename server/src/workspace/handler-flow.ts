@@ -178,7 +178,7 @@ function computeFlow(ws: Workspace, route: Route): HandlerFlow {
     flow.writes.push(...writesIn(ws, f));
     flow.ownedTouches.push(...ownedReferences(ws, f));
   }
-  for (const load of flow.loads) followLoad(ws, flow, load);
+  for (const load of flow.loads) followLoad(ws, load);
   return flow;
 }
 
@@ -650,7 +650,7 @@ function enclosingStatementIn(node: Node, body: Node): Node {
  * Follows a loaded object: its checks and uses in the function that loads it, then, while the function returns it,
  * in the caller (the call site's holders), up to the handler.
  */
-function followLoad(ws: Workspace, flow: HandlerFlow, load: LoadInfo): void {
+function followLoad(ws: Workspace, load: LoadInfo): void {
   let holder = load.holders[0];
   for (let hops = 0; hops < MAX_DEPTH + 1 && holder; hops++) {
     const f = holder.where;
@@ -679,8 +679,6 @@ function followLoad(ws: Workspace, flow: HandlerFlow, load: LoadInfo): void {
     }
     holder = next;
   }
-  // Returned by the handler itself counts only at the top; uses inside helpers count wherever they are.
-  void flow;
 }
 
 function enclosingReturn(node: Node, body: Node): Node | undefined {
