@@ -128,6 +128,7 @@ function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: Claim
   if (!holder) {
     if (isInsideTest(read.node) || !isUsedAsValue(read.node)) return;
     if (optional && read.node.parent?.type === 'return_statement') return;
+    if (lookupResultChecked(read.node, checked)) return;
     ctx.report({ node: read.node, messageId: 'uncheckedInline', data: { read: read.node.text } });
     return;
   }
@@ -144,6 +145,22 @@ function checkSubject(ctx: RuleContext<MessageId>, fn: FunctionInfo, read: Claim
     data: { variable: holder.name, read: read.node.text },
     fix: guardFix(ctx, fn, holder.name, holder.statement),
   });
+}
+
+/**
+ * `user = await session.get(User, payload.get("sub"))` followed by `if user is None: raise`: a missing subject loads
+ * nothing and the load's own check answers it. Only a direct argument of the call that is assigned counts; a
+ * filter such as `Item.user_id == payload.get("sub")` still matches rows whose owner is NULL.
+ */
+function lookupResultChecked(read: Node, checked: Set<string>): boolean {
+  const args = read.parent;
+  if (args?.type !== 'argument_list' && args?.type !== 'keyword_argument') return false;
+  let call = args.type === 'keyword_argument' ? args.parent?.parent : args.parent;
+  if (call?.type !== 'call') return false;
+  let value: Node = call;
+  if (value.parent?.type === 'await') value = value.parent;
+  const holder = assignedName(value);
+  return !!holder && checked.has(holder.name);
 }
 
 function returnsOptional(fn: FunctionInfo): boolean {

@@ -68,7 +68,7 @@ export function classOfAnnotation(ws: Workspace, file: string, model: ModuleMode
   if (!expr) return undefined;
   if (expr.type === 'string') {
     const name = stringValue(expr);
-    return name && /^[\w.]+$/.test(name) ? classByQualified(ws, model, model.resolveDotted(name)) : undefined;
+    return name && /^[\w.]+$/.test(name) ? classByQualified(ws, model.resolveDotted(name)) : undefined;
   }
   if (expr.type === 'binary_operator') {
     for (const side of [expr.childForFieldName('left'), expr.childForFieldName('right')]) {
@@ -95,10 +95,10 @@ function classNamed(ws: Workspace, file: string, model: ModuleModel, node: Node 
     const local = model.topLevelClass(name);
     if (local) return { file, model, cls: local };
   }
-  return classByQualified(ws, model, model.resolveDotted(name));
+  return classByQualified(ws, model.resolveDotted(name));
 }
 
-function classByQualified(ws: Workspace, model: ModuleModel, qualified: string, depth = 0): ClassRef | undefined {
+function classByQualified(ws: Workspace, qualified: string, depth = 0): ClassRef | undefined {
   if (depth > 4) return undefined;
   const loc = ws.locate(qualified);
   if (!loc || !loc.member || loc.member.includes('.')) return undefined;
@@ -107,7 +107,7 @@ function classByQualified(ws: Workspace, model: ModuleModel, qualified: string, 
   const cls = other.topLevelClass(loc.member);
   if (cls) return { file: loc.file.path, model: other, cls };
   const binding = other.imports.get(loc.member);
-  return binding && binding.target !== qualified ? classByQualified(ws, other, binding.target, depth + 1) : undefined;
+  return binding && binding.target !== qualified ? classByQualified(ws, binding.target, depth + 1) : undefined;
 }
 
 function queriedClass(ws: Workspace, file: string, model: ModuleModel, call: Node): ClassRef | undefined {
