@@ -86,7 +86,7 @@ fix and need an allow-list.
         continue;
       }
       if (arg.type !== 'identifier' || isParameter(scope, arg.text)) continue;
-      const values = model.localAssignments(scope).get(arg.text) ?? [];
+      const values = reachingValues(model.localAssignments(scope).get(arg.text) ?? [], call);
       const built = values.map((v) => ({ node: v, build: builtString(ctx, v, scope) })).find((b) => b.build);
       if (!built?.build) continue;
       const allText = values.map((v) => constantParts(v)).join(' ');
@@ -100,6 +100,40 @@ fix and need an allow-list.
     }
   },
 });
+
+/**
+ * The assignments to a name that can reach `use`: those before it, starting from the last plain one whose block
+ * encloses the use (it overwrites everything earlier on every path), plus, when the use is in a loop, the
+ * assignments later in that loop (they reach it on the next iteration). `q = "SELECT ..."` after a loop that
+ * formatted another `q` is then not mistaken for the formatted one.
+ */
+function reachingValues(values: Node[], use: Node): Node[] {
+  const before = values.filter((v) => v.startIndex < use.startIndex);
+  let from = 0;
+  before.forEach((v, i) => {
+    // `sql += ...` extends the earlier value rather than replacing it.
+    if (v.parent?.type === 'augmented_assignment') return;
+    const block = enclosingBlock(v);
+    if (block && block.startIndex <= use.startIndex && use.endIndex <= block.endIndex) from = i;
+  });
+  const reaching = before.slice(from);
+  const loop = enclosingLoop(use);
+  if (loop) reaching.push(...values.filter((v) => v.startIndex > use.endIndex && v.endIndex <= loop.endIndex));
+  return reaching;
+}
+
+function enclosingBlock(node: Node): Node | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === 'block' || p.type === 'module') return p;
+  return null;
+}
+
+function enclosingLoop(node: Node): Node | null {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'for_statement' || p.type === 'while_statement') return p;
+    if (p.type === 'function_definition') return null;
+  }
+  return null;
+}
 
 // ---- sinks --------------------------------------------------------------------------------------
 
