@@ -5,7 +5,8 @@
  */
 import { analyzeWorkspace } from './analyze';
 import { DEFAULT_EVIDENCE } from './evidence';
-import type { Finding, Notice, RelatedLocation, Severity } from './types';
+import { ruleByCode } from '../rules/index';
+import { SEVERITY_ORDER, type Finding, type Notice, type RelatedLocation, type Severity } from './types';
 import type { Workspace } from '../workspace/workspace';
 
 export type ChecklistStatus = 'holds' | 'fails' | 'not-applicable';
@@ -81,7 +82,9 @@ export function summarizeAudit(ws: Workspace, findings: Finding[], notices: Noti
   for (const f of findings) counts[f.severity]++;
   const evidenceNotices: Notice[] = [];
   const checklist = CHECKLIST.map((item): ChecklistItem => {
-    const failing = findings.filter((f) => item.codes.includes(f.code) && f.severity !== 'suggestion');
+    // A finding fails its item unless the rule reported it as a note below its own catalog level (PyJWT 2's no-op
+    // `verify=False`, a 401 missing `WWW-Authenticate`): those are advice, not a broken guarantee.
+    const failing = findings.filter((f) => item.codes.includes(f.code) && !isNote(f));
     if (failing.length > 0) {
       return { ...item, status: 'fails', findings: failing, evidence: failing.map((f) => ({ file: f.file, range: f.range, message: f.message })) };
     }
@@ -95,4 +98,10 @@ export function summarizeAudit(ws: Workspace, findings: Finding[], notices: Noti
     return { ...item, status: evidence.length > 0 ? 'holds' : 'not-applicable', findings: [], evidence };
   });
   return { root: ws.root, files: ws.allFiles().length, findings, notices: [...notices, ...evidenceNotices], checklist, counts };
+}
+
+/** True when a finding was reported below its rule's catalog severity (a note of the rule). */
+function isNote(f: Finding): boolean {
+  const rule = ruleByCode(f.code);
+  return !!rule && SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[rule.severity];
 }
