@@ -57,7 +57,9 @@ export async function measureLspLatency(): Promise<string> {
     const big = path.join(app, 'items.py');
     fs.writeFileSync(big, generatedModule(3000));
     fs.writeFileSync(path.join(app, '__init__.py'), '');
-    const serverPath = fs.existsSync(BUNDLED_SERVER) ? BUNDLED_SERVER : COMPILED_SERVER;
+    // An explicit server wins; else the bundle when it is at least as new as the server compiled with this file.
+    const bundleFresh = fs.existsSync(BUNDLED_SERVER) && (!fs.existsSync(COMPILED_SERVER) || fs.statSync(BUNDLED_SERVER).mtimeMs >= fs.statSync(COMPILED_SERVER).mtimeMs);
+    const serverPath = process.env.JWT_API_SECURITY_SERVER ?? (bundleFresh ? BUNDLED_SERVER : COMPILED_SERVER);
 
     const t0 = performance.now();
     const client = await LspTestClient.start({ root, serverPath });
@@ -112,7 +114,9 @@ if (require.main === module) {
   measureLspLatency().then(
     (table) => {
       process.stdout.write(table);
-      const results = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..', 'bench', 'lsp-results.md');
+      let root = __dirname;
+      while (!fs.existsSync(path.join(root, 'package.json')) && path.dirname(root) !== root) root = path.dirname(root);
+      const results = path.join(root, 'bench', 'lsp-results.md');
       fs.writeFileSync(results, table);
     },
     (err) => {

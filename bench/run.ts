@@ -11,8 +11,15 @@ import * as path from 'path';
 import { initParser, parsePython } from '../server/src/python/parser';
 import { generateFastapiWorkspace } from './generate-fastapi';
 
-const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..');
-const CLI = path.join(ROOT, 'bin', 'jwt-api-security.js');
+/** The repository: the first folder above this file with a package.json (out/bench, .out/<id>/bench or bench). */
+const ROOT = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+/** The CLI compiled next to this file, so a build into `.out/<id>` measures that build, not `out/`. */
+const CLI_MAIN = path.resolve(__dirname, '..', 'server', 'src', 'cli', 'main.js');
+const CLI_LAUNCH = `require(${JSON.stringify(CLI_MAIN)}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; })`;
 
 interface Corpus {
   name: string;
@@ -112,9 +119,9 @@ function timed(cmd: string, args: string[]): Measure & { status: number | null; 
 }
 
 function audit(c: Corpus): { measure: Measure; findings: number } | undefined {
-  if (!fs.existsSync(CLI)) return undefined;
+  if (!fs.existsSync(CLI_MAIN)) return undefined;
   const out = path.join(os.tmpdir(), `jwt-api-security-bench-${process.pid}.json`);
-  const m = timed(process.execPath, [CLI, c.dir, '--format', 'json', '--output', out, '--exit-zero', '--include-tests']);
+  const m = timed(process.execPath, ['-e', CLI_LAUNCH, c.dir, '--format', 'json', '--output', out, '--exit-zero', '--include-tests']);
   let findings = NaN;
   try {
     const json = JSON.parse(fs.readFileSync(out, 'utf8')) as { findings?: unknown[] };

@@ -117,6 +117,8 @@ function decodingFunctions(ws: Workspace): Set<string> {
   return ws.memo('JWT108:decoders', () => {
     const out = new Set<string>();
     for (const d of decodeIndex(ws)) if (d.fn) out.add(functionKey({ file: d.file, fn: d.fn }));
+    // Callers are added only next to a decoder: with none, the call graph (every call of every file) is moot.
+    if (out.size === 0) return out;
     const calls: [string, string][] = [];
     for (const f of ws.allFiles()) {
       const model = ws.model(f.path);

@@ -106,15 +106,23 @@ export function appGraph(ws: Workspace): AppGraph {
   return ws.memo('iso:app-graph', () => buildGraph(ws));
 }
 
+/**
+ * Text prefilters (the graph must not parse every file of a big workspace): an app or router is built by a call
+ * that names `FastAPI`/`APIRouter` (or an import of them does); a route is declared by a decorator line
+ * `@x.get(` (or a parenthesized/continued decorator, kept to stay conservative) or by include/add calls.
+ */
+const INSTANCE_TEXT = /FastAPI|APIRouter/;
+const ROUTE_TEXT = /include_router|add_api_route|add_api_websocket_route|^[ \t]*@[^\n]*(\.\s*(get|post|put|patch|delete|head|options|trace|websocket|api_route)\s*\(|\\\r?$)|^[ \t]*@\s*\(/m;
+
 function buildGraph(ws: Workspace): AppGraph {
   const instances = new Map<string, AppInstance>();
-  for (const f of ws.allFiles()) {
+  for (const f of ws.filesMentioning(INSTANCE_TEXT)) {
     const model = safeModel(ws, f.path);
     if (model) collectInstances(ws, f.path, model, instances);
   }
   const includes: IncludeEdge[] = [];
   const declared: { file: string; model: ModuleModel; handler: FunctionInfo; method: string; path: string; decorator: Node; instance: string; deps: DependencyRef[] }[] = [];
-  for (const f of ws.allFiles()) {
+  for (const f of ws.filesMentioning(ROUTE_TEXT)) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     const scanCalls = f.text.includes('include_router') || f.text.includes('add_api_route') || f.text.includes('add_api_websocket_route');
@@ -385,6 +393,7 @@ export function instanceCalls(ws: Workspace, method: string): { file: string; mo
   const graph = appGraph(ws);
   const out: { file: string; model: ModuleModel; call: Node; instance: string }[] = [];
   for (const f of ws.allFiles()) {
+    if (!f.text.includes(method)) continue; // the call's attribute is `method`: no parse for files without it
     if (!f.text.includes(`.${method}`)) continue;
     const model = safeModel(ws, f.path);
     if (!model) continue;
