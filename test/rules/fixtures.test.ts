@@ -15,14 +15,20 @@ import { suppressionComment } from '../../server/src/core/suppressions';
 import { FIXTURES, listFilesRecursive, loadWorkspace, syntaxErrorCount } from '../support';
 import { parseExpectations, type Expectation } from './expectations';
 import type { Finding } from '../../server/src/core/types';
+import { defaultSettings, normalizeSettings, type Settings } from '../../server/src/core/settings';
 
 const RULE_FIXTURES = path.join(FIXTURES, 'rules');
 const folders = fs.existsSync(RULE_FIXTURES) ? fs.readdirSync(RULE_FIXTURES).filter((d) => fs.statSync(path.join(RULE_FIXTURES, d)).isDirectory()) : [];
 
-/** Optional `settings.json` in a fixture folder, for rules whose behaviour depends on configuration. */
-function fixtureSettings(dir: string): Record<string, unknown> {
+/**
+ * Optional `settings.json` in a fixture folder (pyproject's kebab-case keys), for rules whose behaviour depends on
+ * configuration; read through the one settings normalizer, so a bad key fails loudly.
+ */
+function fixtureSettings(dir: string): Partial<Settings> {
   const file = path.join(dir, 'settings.json');
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  if (!fs.existsSync(file)) return {};
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return normalizeSettings(raw, file, { ...defaultSettings(), includeTests: true });
 }
 
 function sourceFiles(dir: string): string[] {
