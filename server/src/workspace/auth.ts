@@ -109,6 +109,8 @@ function computeFunctionVerdict(ws: Workspace, target: Callable, depth: number):
     verified = true;
     if (!raises) open = true;
   }
+  // A token verified by its issuer over HTTP, answered with 401 when the issuer rejects it.
+  if (verifiesWithIssuer(model, fn)) verified = true;
   // Sub-dependencies.
   for (const p of fn.params) {
     const dep = paramDependency(ws, model, p);
@@ -160,6 +162,24 @@ function failsClosed(call: Node, fn: FunctionInfo, fnRaises: boolean, middleware
     }
   }
   return true;
+}
+
+const HTTP_CLIENT_MODULES = /^(httpx|requests|aiohttp)(\.|$)/;
+
+/**
+ * Remote verification: the function sends the presented token to the issuer with an HTTP client (Supabase's
+ * `/auth/v1/user`, an OAuth introspection endpoint, Better Auth's `get-session`, which SEC303 reports as a design
+ * issue) and raises a 401 when the answer is not a success. Such a dependency authenticates the routes it guards.
+ */
+function verifiesWithIssuer(model: ModuleModel, fn: FunctionInfo): boolean {
+  if (![...model.imports.values()].some((b) => HTTP_CLIENT_MODULES.test(b.target))) return false;
+  if (!model.raisesIn(fn.body).some((r) => r.status === 401)) return false;
+  return model.callsIn(fn.body).some(({ call }) => {
+    const method = call.childForFieldName('function')?.childForFieldName('attribute')?.text;
+    if (!method || !/^(get|post|request|send|fetch)$/.test(method)) return false;
+    const args = call.childForFieldName('arguments')?.text ?? '';
+    return /Authorization|Bearer|token/i.test(args);
+  });
 }
 
 /** A query on a session/token/API-key table that checks an expiry: Better Auth's opaque bearer/session tokens. */
