@@ -5,7 +5,7 @@ import type { ModuleModel } from '../python/module-model';
 import type { Fix } from '../core/types';
 import { ensureImport } from '../python/edits';
 import { dottedName, enclosingStatement, isBytesLiteral, isFString, isStringLike, rangeOf, stringValue } from '../python/syntax';
-import { isSampleSecret, isSecretLikeName, isSettingsClass, jwtKeyUses, textMayHoldSampleSecret } from '../workspace/jwt-values';
+import { isSampleSecret, isSecretLikeName, isWeakSampleSecret, isSettingsClass, jwtKeyUses, textMayHoldSampleSecret } from '../workspace/jwt-values';
 
 type MessageId = 'keyLiteral' | 'keyInline' | 'sample';
 
@@ -125,6 +125,9 @@ function checkSample(ctx: RuleContext<MessageId>, n: Node, reported: Set<number>
   if (!name || !value || !isStringLike(value) || isFString(value) || reported.has(value.id)) return;
   const literal = stringValue(value);
   if (literal === undefined || !isSecretLikeName(name) || !isSampleSecret(literal)) return;
+  // A bare `key` is a dictionary, cache or widget key far more often than a secret (`dialog.go(key="test")`): it
+  // counts only when assigned a value that is unmistakably a placeholder secret, never as a keyword argument.
+  if (name.toLowerCase() === 'key' && (n.type !== 'assignment' || isWeakSampleSecret(literal))) return;
   if (inSettingsClass(ctx, model, n) || inDocumentationExample(n)) return;
   reported.add(value.id);
   ctx.report({

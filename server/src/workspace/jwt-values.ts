@@ -389,6 +389,13 @@ export function textMayHoldSampleSecret(text: string): boolean {
   return SAMPLE_TEXT.test(text);
 }
 
+/** Sample values that are also ordinary words (`"test"`, `"dev"`, `"default"`): secrets only by a secret's name. */
+const WEAK_SAMPLES: ReadonlySet<string> = new Set(['dev', 'development', 'test', 'testing', 'default', 'password', 'xxx', 'todo', 'insecure']);
+
+export function isWeakSampleSecret(value: string): boolean {
+  return WEAK_SAMPLES.has(value.trim().toLowerCase());
+}
+
 export function isSampleSecret(value: string): boolean {
   const v = value.trim().toLowerCase();
   return SAMPLE_SECRETS.has(v) || /^(change|replace)[-_ ]?(me|this)/.test(v) || /^your[-_ ]?(jwt[-_ ]?)?secret/.test(v) || /^django-insecure-/.test(v);
