@@ -82,6 +82,9 @@ export function analyzeFile(ws: Workspace, filePath: string, options: AnalyzeOpt
   }
   const suppressions = collectSuppressions(model.root, file.text);
   const findings = applySuppressions(dedupe(raw), suppressions);
+  // Like Ruff, fix only code that parses: in a file with a syntax error the tree around the error is a guess, and an
+  // edit computed from it can break the file further (the property tests found such cases). The findings stay.
+  if (model.root.hasError) for (const f of findings) delete f.fix;
   if (options.reportUnusedSuppressions && isRuleEnabled(SUP001.code, settings)) {
     // A rule skipped by its prescan ran in effect: it could not have reported anything here.
     const ran = new Set(enabled.map((r) => r.code));
