@@ -29,7 +29,7 @@ export interface CliOptions {
   includeTests: boolean;
   config?: string;
   noGitignore: boolean;
-  /** Threads for the audit (`--jobs N`); undefined: one per available CPU. */
+  /** Threads for the audit (`--jobs N`); undefined: one. */
   jobs?: number;
 }
 
@@ -194,7 +194,7 @@ Rules:
       --config FILE       read settings from FILE (a pyproject.toml, or a TOML file with the keys at the top level)
                           instead of the nearest pyproject.toml above each file
       --no-gitignore      also audit files that .gitignore files exclude
-  -j, --jobs N            threads for the audit (default: one per CPU; small workspaces use one); the
+  -j, --jobs N            audit on N threads (default 1; workspaces under 200 files use one); the
                           result does not depend on N
 
 Fixes:

@@ -17,7 +17,11 @@ import { initParser } from '../python/parser';
 import { Workspace } from '../workspace/workspace';
 
 export interface ParallelAuditOptions extends AuditOptions {
-  /** Threads to use; default `os.availableParallelism()`. 1 runs `audit()` in this thread. */
+  /**
+   * Threads to use; default 1, which runs `audit()` in this thread. Each worker still computes the workspace-wide
+   * indexes itself, so on this codebase's measurements (bench/results.md) N workers cost more CPU and, on two
+   * cores, more wall time than one thread: opt in until workers share compact cross-file summaries.
+   */
   jobs?: number;
   /** Workspaces with fewer Python files than this stay single-threaded (starting workers costs ~0.2 s each). */
   minFiles?: number;
@@ -58,7 +62,7 @@ export function defaultJobs(): number {
  * a small workspace, or when workers cannot be started (e.g. a bundled build without its own file).
  */
 export async function parallelAudit(ws: Workspace, options: ParallelAuditOptions = {}): Promise<AuditResult> {
-  const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   const files = ws.allFiles();
   if (jobs === 1 || files.length < (options.minFiles ?? DEFAULT_MIN_FILES)) return audit(ws, options);
   const analyzeOptions: AnalyzeOptions = { reportUnusedSuppressions: true };
