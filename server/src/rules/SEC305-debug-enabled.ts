@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
-import { callArguments, dottedName, rangeOf } from '../python/syntax';
+import { callArguments, children, contains, descendantsInScope, dottedName, enclosingStatement, rangeOf } from '../python/syntax';
+import type { Workspace } from '../workspace/workspace';
 
 type MessageId = 'app' | 'uvicorn' | 'attribute' | 'traceback';
 
@@ -19,7 +20,8 @@ export const SEC305 = defineRule<MessageId>({
   },
   docs: `## What it does
 Finds debug mode switched on in code: \`FastAPI(debug=True)\`, \`app.debug = True\`, \`uvicorn.run(..., debug=True)\`,
-and exception handlers that put \`traceback.format_exc()\` (or similar) into the response.
+and exception handlers (decorated with \`@app.exception_handler\` or registered with \`app.add_exception_handler\`,
+in any module) that put \`traceback.format_exc()\` (or similar) into the response.
 
 ## Why is this bad?
 In debug mode Starlette answers an unhandled exception with an HTML page holding the traceback, local source and
@@ -73,17 +75,57 @@ Safe: the fix sets \`debug=False\`; it only changes what an unhandled error show
         });
       }
     }
+    const registered = registeredHandlers(ctx.workspace);
     for (const fn of model.functions) {
-      const isHandler = fn.decorators.some((d) => d.type === 'call' && /\.exception_handler$/.test(dottedName(d.childForFieldName('function')) ?? ''));
-      if (!isHandler) continue;
+      const decorated = fn.decorators.some((d) => d.type === 'call' && /\.exception_handler$/.test(dottedName(d.childForFieldName('function')) ?? ''));
+      if (!decorated && !registered.has(`${ctx.file.path}#${fn.qualname}`)) continue;
       for (const { call, callee } of model.callsIn(fn.body)) {
-        if (callee === 'traceback.format_exc' || callee === 'traceback.format_exception' || callee === 'traceback.format_tb') {
+        const formatsTraceback = callee === 'traceback.format_exc' || callee === 'traceback.format_exception' || callee === 'traceback.format_tb';
+        if (formatsTraceback && reachesResponse(call, fn.body)) {
           ctx.report({ node: call, messageId: 'traceback', data: { handler: fn.name } });
         }
       }
     }
   },
 });
+
+/**
+ * True when the formatted traceback ends up in what the handler returns: written in the `return` itself, or assigned
+ * to a name that a `return` uses. A traceback that is only logged stays on the server.
+ */
+function reachesResponse(call: Node, body: Node): boolean {
+  const returns = descendantsInScope(body, 'return_statement');
+  if (returns.some((r) => contains(r, call))) return true;
+  const statement = enclosingStatement(call);
+  const assignment = statement.type === 'expression_statement' ? children(statement)[0] : undefined;
+  const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : undefined;
+  if (target?.type !== 'identifier') return false;
+  const name = new RegExp(`\\b${target.text}\\b`);
+  return returns.some((r) => name.test(r.text));
+}
+
+/**
+ * Handlers registered with `app.add_exception_handler(Exc, handler)`, anywhere in the workspace (the handler is
+ * often defined in one module and registered in `main.py`), as `file#qualname`.
+ */
+function registeredHandlers(ws: Workspace): Set<string> {
+  return ws.memo('SEC305:registered-handlers', () => {
+    const out = new Set<string>();
+    for (const file of ws.filesMentioning(/add_exception_handler/)) {
+      const model = ws.model(file.path);
+      if (!model) continue;
+      for (const call of model.root.descendantsOfType('call')) {
+        const fn = call?.childForFieldName('function');
+        if (!call || fn?.type !== 'attribute' || fn.childForFieldName('attribute')?.text !== 'add_exception_handler') continue;
+        const args = callArguments(call);
+        const handler = model.resolve(args.keywords.get('handler') ?? args.positional[1]);
+        const target = handler ? ws.locate(handler) : undefined;
+        if (target && target.member) out.add(`${target.file.path}#${target.member}`);
+      }
+    }
+    return out;
+  });
+}
 
 function reportDebugTrue(ctx: RuleContext<MessageId>, debug: Node, messageId: MessageId, call: string): void {
   ctx.report({
