@@ -8,7 +8,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModuleModel } from './module-model';
 import type { TextEdit } from '../core/types';
-import { classifyJwtCall, mayCallJwtLibrary, type JwtCall } from './jwt-libs';
+import { classifyJwtCall, mayCallJwtLibrary, mayUseJwtLibrary, type JwtCall } from './jwt-libs';
 import { callArguments, children, contains, descendantsInScope, dottedName, enclosingFunction, literalValue, rangeOf, stringValue, type CallArguments } from './syntax';
 
 /** The arguments of a JWT call, by meaning rather than position (positions differ between libraries). */
@@ -81,13 +81,8 @@ export function jwtCallArgsIn(model: ModuleModel, scope: Node = model.root, kind
   return out;
 }
 
-/**
- * A cheap text test before any tree walk: a module that never spells `jwt` or `jose` (PyJWT, python-jose, authlib's
- * `authlib.jose`, joserfc) cannot call a JWT library.
- */
-export function mayUseJwtLibrary(text: string): boolean {
-  return /jwt|jose/i.test(text);
-}
+/** Re-exported for the rules that import it from here; the test itself lives beside the classifier in jwt-libs.ts. */
+export { mayUseJwtLibrary };
 
 // ---- local data flow --------------------------------------------------------------------------
 

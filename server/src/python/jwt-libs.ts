@@ -60,16 +60,24 @@ export function classifyJwtCallee(callee: string): { library: JwtLibrary; kind: 
   return undefined;
 }
 
+/**
+ * Every callee `classifyJwtCallee` accepts starts with `jwt.` or contains `jose.` (PyJWT, python-jose, authlib's
+ * `authlib.jose`, joserfc), and those names come from the module's own text, so a text that mentions neither cannot
+ * call a JWT library. The one text test for that, shared by rule prescans and workspace indexes.
+ */
+export const JWT_LIBRARY_TEXT = /jwt|jose/i;
+
+export function mayUseJwtLibrary(text: string): boolean {
+  return JWT_LIBRARY_TEXT.test(text);
+}
+
 const mentionsJwt = new WeakMap<ModuleModel, boolean>();
 
-/**
- * Every callee `classifyJwtCallee` accepts starts with `jwt.` or contains `jose.`, and those names come from the
- * module's own text, so a module whose text mentions neither cannot call a JWT library: skip its calls entirely.
- */
+/** `mayUseJwtLibrary` for a module, computed once per model: classification skips such modules' calls entirely. */
 export function mayCallJwtLibrary(model: ModuleModel): boolean {
   let known = mentionsJwt.get(model);
   if (known === undefined) {
-    known = /jwt|jose/.test(model.text);
+    known = mayUseJwtLibrary(model.text);
     mentionsJwt.set(model, known);
   }
   return known;

@@ -7,7 +7,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
-import { classifyJwtCall } from '../python/jwt-libs';
+import { classifyJwtCall, JWT_LIBRARY_TEXT } from '../python/jwt-libs';
 import { jwtCallArgsIn, valueOf, type JwtCallArgs } from '../python/jwt-decode';
 import { collectPayload, emptyPayload, tokenIssues, type PayloadEntry, type TokenIssue } from '../python/token-issue';
 import { KIND_CLAIMS, claimReadsIn } from '../python/token-claims';
@@ -156,7 +156,6 @@ export interface IssueRecord {
 }
 
 /** The text every file with a JWT library call contains (the gate of `classifyJwtCall`). */
-const JWT_TEXT = /jwt|jose/;
 
 /** Every encode in the workspace, with its payload as far as it can be followed. */
 export function issueIndex(ws: Workspace): IssueRecord[] {
@@ -164,7 +163,7 @@ export function issueIndex(ws: Workspace): IssueRecord[] {
     const records: IssueRecord[] = [];
     const byFunction = new Map<string, IssueRecord[]>();
     // Only a file that says `jwt` or `jose` can hold an encode (classifyJwtCall's own gate).
-    for (const file of ws.filesMentioning(JWT_TEXT)) {
+    for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const issue of tokenIssues(model)) {
@@ -289,7 +288,7 @@ export interface DecodeRecord {
 export function decodeIndex(ws: Workspace): DecodeRecord[] {
   return ws.memo('token-index:decodes', () => {
     const out: DecodeRecord[] = [];
-    for (const file of ws.filesMentioning(JWT_TEXT)) {
+    for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const args of jwtCallArgsIn(model, model.root, ['decode'])) {
