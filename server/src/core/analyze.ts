@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import { RULES, SUP001 } from '../rules/index';
-import { formatMessage, type Rule, type ReportInput } from '../rules/rule';
+import { formatMessage, mayReport, type Rule, type ReportInput } from '../rules/rule';
 import { rangeOf } from '../python/syntax';
 import { isRuleEnabled, type Settings } from './settings';
 import { applySuppressions, collectSuppressions } from './suppressions';
@@ -51,7 +51,7 @@ export function analyzeFile(ws: Workspace, filePath: string, options: AnalyzeOpt
   const enabled = enabledRules(settings, options.onlyRules);
   // Rules whose prescan rejects the text cannot report here; skipping them (and the parse, when none is left)
   // is what makes a workspace audit cheap on code that is not a FastAPI backend.
-  const rules = options.noPrescan ? enabled : enabled.filter((r) => !r.prescan || r.prescan.test(file.text));
+  const rules = options.noPrescan ? enabled : enabled.filter((r) => mayReport(r, file, ws));
   const hasSuppressions = file.text.includes('jwt-api-security:');
   if (rules.length === 0 && !hasSuppressions) return { findings: [], notices };
   let model;

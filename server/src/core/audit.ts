@@ -54,6 +54,8 @@ export interface AuditOptions {
   onProgress?: (done: number, total: number) => void;
   /** Checked between files; a cancelled audit returns what it has. */
   isCancelled?: () => boolean;
+  /** Ignore the rules' prescans (the prescan check compares both runs). */
+  noPrescan?: boolean;
 }
 
 /** Evidence providers: for a checklist item, the places in the workspace that show it holds (empty: not applicable). */
@@ -67,7 +69,7 @@ export function registerEvidence(item: number, provider: EvidenceProvider): void
 }
 
 export function audit(ws: Workspace, options: AuditOptions = {}): AuditResult {
-  const { findings, notices } = analyzeWorkspace(ws, { reportUnusedSuppressions: true });
+  const { findings, notices } = analyzeWorkspace(ws, { reportUnusedSuppressions: true, noPrescan: options.noPrescan });
   options.onProgress?.(ws.allFiles().length, ws.allFiles().length);
   return summarizeAudit(ws, findings, notices);
 }

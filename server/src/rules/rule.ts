@@ -25,11 +25,28 @@ export interface RuleMeta<M extends string = string> {
    */
   docs: string;
   /**
-   * A cheap text test: a file whose text does not match cannot produce a finding of this rule, so the analysis
-   * may skip it without parsing (as Semgrep does). Undefined: the rule runs on every file. It must be a superset
-   * of the rule's triggers; the prescan-equivalence test checks that results are identical with and without it.
+   * Where the rule can report, tested before the file is parsed (as Semgrep does): a file it rejects cannot produce
+   * a finding of this rule, so the analysis skips the rule there, and the parse when no rule is left. A RegExp is
+   * tested on the text; a function may also ask the workspace (the app graph, a memoized workspace-wide result) and
+   * parse other files lazily. Undefined: the rule runs on every file. It must accept every file the rule can report
+   * in; the prescan-equivalence test checks that results are identical with and without it.
    */
-  prescan?: RegExp;
+  prescan?: Prescan;
+}
+
+export type Prescan = RegExp | ((file: WorkspaceFile, workspace: Workspace) => boolean);
+
+/** False when the rule's prescan shows it cannot report in `file`. */
+export function mayReport(rule: RuleMeta, file: WorkspaceFile, workspace: Workspace): boolean {
+  const prescan = rule.prescan;
+  if (!prescan) return true;
+  if (prescan instanceof RegExp) return prescan.test(file.text);
+  try {
+    return prescan(file, workspace);
+  } catch {
+    // Odd code that trips the prescan is left to the rule, whose own failure is reported as a notice.
+    return true;
+  }
 }
 
 export interface ReportInput<M extends string = string> {

@@ -34,6 +34,8 @@ export class Workspace {
   /** `allFiles()` in path order; the workspace-wide indexes ask for it many times per analysis. */
   private sorted: WorkspaceFile[] | undefined;
   private pins: Map<string, PinnedVersion> | undefined;
+  /** How many module models were built (parses), for the benchmarks and the prescan check. */
+  modelsBuilt = 0;
   /** Settings for a file; the CLI and server install a resolver that reads the nearest pyproject. */
   settingsFor: (file: string) => Settings;
 
@@ -138,6 +140,7 @@ export class Workspace {
     this.parsed.delete(abs);
     const model = new ModuleModel(given ?? parsePython(file.text), file.text, file.moduleName, file.isPackage);
     this.models.set(abs, model);
+    this.modelsBuilt++;
     return model;
   }
 
