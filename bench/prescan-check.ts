@@ -2,6 +2,7 @@
  * `node out/bench/prescan-check.js DIR...`: the audit of each folder with and without the rules' prescans must be
  * identical (findings, notices and checklist); prints how many files each run parsed and how long it took.
  * A development tool for writing prescans on real code (the unit test does the same on the fixtures).
+ * `--counts DIR...` prints instead, for each rule, how many files its prescan lets through.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,11 +11,13 @@ import { audit } from '../server/src/core/audit';
 import { defaultSettings } from '../server/src/core/settings';
 import { walk } from '../server/src/core/discover';
 import { Workspace } from '../server/src/workspace/workspace';
+import { RULES } from '../server/src/rules/index';
+import { mayReport } from '../server/src/rules/rule';
 
 function load(dir: string): Workspace {
   const settings = { ...defaultSettings(), includeTests: true };
   const ws = new Workspace(path.resolve(dir), () => settings);
-  for (const file of walk([dir]).files) ws.setFile(file.path, fs.readFileSync(file.path, 'utf8'));
+  for (const file of walk([dir], { respectGitignore: false }).files) ws.setFile(file.path, fs.readFileSync(file.path, 'utf8'));
   return ws;
 }
 
@@ -29,10 +32,27 @@ function run(dir: string, noPrescan: boolean): { json: string; parsed: number; f
   }
 }
 
+/** For each rule, how many files its prescan lets through (the files it would parse and check). */
+function passCounts(dir: string): string {
+  const ws = load(dir);
+  try {
+    const files = ws.allFiles();
+    return RULES.map((r) => `${r.code} ${r.prescan ? files.filter((f) => mayReport(r, f, ws)).length : 'all'}`).join(', ');
+  } finally {
+    ws.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   await initParser();
   let failed = false;
-  for (const dir of process.argv.slice(2)) {
+  const args = process.argv.slice(2);
+  const countsOnly = args[0] === '--counts';
+  for (const dir of countsOnly ? args.slice(1) : args) {
+    if (countsOnly) {
+      console.log(`${dir}: ${passCounts(dir)}`);
+      continue;
+    }
     const fast = run(dir, false);
     const full = run(dir, true);
     const same = fast.json === full.json;
