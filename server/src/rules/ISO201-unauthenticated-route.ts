@@ -17,6 +17,10 @@ export const ISO201 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [7, 8],
+  // Exact: `check` reports only on handlers of `routesInFile`, so a file that defines no route handler (after
+  // include chains, `add_api_route` from other files and imported routers) has nothing to report. The app graph
+  // parses only files that can build an app/router or declare a route, and none when no file builds one.
+  prescan: (file, ws) => routesInFile(ws, file.path).length > 0,
   messages: {
     unauthenticated: '`{method} {path}` {action} owned model `{model}` ({line}) but no auth dependency reaches it; {hint}',
     exempt: '`{method} {path}` {action} owned model `{model}` ({line}) but auth middleware `{middleware}` exempts this path and no auth dependency reaches it',

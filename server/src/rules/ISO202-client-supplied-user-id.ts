@@ -22,6 +22,9 @@ export const ISO202 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [6],
+  // Exact: `check` reports only inside handlers of `routesInFile` (the client value is the handler's own), so a
+  // file that defines no route handler has nothing to report; the app graph parses no file when none builds an app.
+  prescan: (file, ws) => routesInFile(ws, file.path).length > 0,
   messages: {
     unchecked: 'Client-supplied {origin} is used to {action} without first being compared to the authenticated `{identity}`',
     noIdentity: 'Client-supplied {origin} is used to {action} and cannot be checked: {reason}',

@@ -14,6 +14,9 @@ export const ISO203 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [7],
+  // Exact: `check` only hands out this file's share of the memoized workspace-wide findings (a query may sit in a
+  // helper file that no route names), and computing them walks only the routes' flows.
+  prescan: (file, ws) => findings(ws).some((f) => f.file === file.path),
   messages: {
     unscoped: 'Query over owned model `{model}` in {where} is not filtered by `{model}.{owner}`; compare it with the authenticated `{identity}`',
     helper: 'Query over owned model `{model}` in {where} is not filtered by `{model}.{owner}`; the helper does not receive the authenticated identity',

@@ -16,6 +16,9 @@ export const ISO204 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [8],
+  // Exact: `check` only hands out this file's share of the memoized workspace-wide findings (a load may sit in a
+  // helper file that no route names), and computing them walks only the routes' flows.
+  prescan: (file, ws) => findings(ws).some((f) => f.file === file.path),
   messages: {
     unchecked: '`{object}` (`{model}`) is loaded by id at {load} and {use} at {useAt} without comparing `{object}.{owner}` to `{identity}`',
     noIdentity: '`{object}` (`{model}`) is loaded by id at {load} and {use} at {useAt} without an ownership check: {reason}',

@@ -29,6 +29,9 @@ export const ISO205 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [6],
+  // Exact: `check` only hands out this file's share of the memoized workspace-wide findings (the write may sit in
+  // a helper file), and computing them walks only the routes' writes.
+  prescan: (file, ws) => findingsOf(ws).some((f) => f.file === file.path),
   messages: {
     whole: '`{call}` creates a `{model}` whose owner `{column}` comes from {origin} instead of the authenticated `{identity}`',
     field: '`{model}.{column}` is set from {origin} instead of the authenticated `{identity}`',

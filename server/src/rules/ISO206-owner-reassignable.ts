@@ -27,6 +27,9 @@ export const ISO206 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'sometimes',
   checklist: [8],
+  // Exact: `check` only hands out this file's share of the memoized workspace-wide findings (the update may sit
+  // in a helper file), and computing them walks only the routes' writes.
+  prescan: (file, ws) => findingsOf(ws).some((f) => f.file === file.path),
   messages: {
     copy: '{how} copies {origin} onto {target} including the owner field `{column}`, so a client can move it to another user',
   },

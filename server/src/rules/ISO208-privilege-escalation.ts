@@ -32,6 +32,9 @@ export const ISO208 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [8],
+  // Exact: `check` only hands out this file's share of the memoized workspace-wide findings (the write may sit in
+  // a helper file), and computing them walks only the routes.
+  prescan: (file, ws) => findingsOf(ws).some((f) => f.file === file.path),
   messages: {
     copy: '`{call}` writes {origin} onto a `{model}` including the privilege field {fields}, and no role check guards the route',
     assign: '`{target}` is set from {origin} in `{method} {path}`, which no role check guards',

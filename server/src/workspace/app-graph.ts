@@ -121,6 +121,10 @@ function buildGraph(ws: Workspace): AppGraph {
     if (model) collectInstances(ws, f.path, model, instances);
   }
   const includes: IncludeEdge[] = [];
+  // Every include edge and route hangs on an instance (`instanceOf` answers only keys of `instances`): with none,
+  // there is nothing to find, and code that is not a FastAPI app is not parsed (the standard library's tests match
+  // the route text with `@mock.patch(...)`).
+  if (instances.size === 0) return { instances, includes, routes: [] };
   const declared: { file: string; model: ModuleModel; handler: FunctionInfo; method: string; path: string; decorator: Node; instance: string; deps: DependencyRef[] }[] = [];
   for (const f of ws.filesMentioning(ROUTE_TEXT)) {
     const model = safeModel(ws, f.path);
