@@ -2,7 +2,16 @@
  * The Workspace: the set of Python files under a root with their texts, module names, lazily built module
  * models, pinned package versions, and memoized cross-file indexes (routes, auth dependencies, owned models)
  * that other workspace modules compute through `memo`. Knows nothing of LSP, argv or output formats.
- * Invariant: every derived value is dropped when any file changes, so queries never see stale facts.
+ * Invariant: a derived value never outlives a change to anything it was computed from, so queries never see stale
+ * facts. Memos record what they read (memo-deps.ts); a change to a Python file drops only the memos that read it
+ * (its text or model, a pattern whose verdict for it changed, the file set, or every file); a change to settings
+ * or to a non-Python file drops them all.
+ *
+ * Why a kept memo never holds a Node of a freed tree: trees reach the analysis only through `model(path)` (the one
+ * place a WorkspaceFile's text is parsed; `setFile`'s trees become models there). `model(X)` records X, so a memo
+ * holding a Node of X's tree read X, directly or through a child memo (children propagate staleness), or got it
+ * from a volatile cache (then it is volatile itself). `setFile(X)`/`removeFile(X)` frees X's tree only together
+ * with dropping every memo that read X; `dispose()` frees every tree and drops every memo.
  */
 import * as path from 'path';
 import { createHash } from 'crypto';
@@ -10,6 +19,17 @@ import { ModuleModel } from '../python/module-model';
 import { parsePython, type Tree } from '../python/parser';
 import { defaultSettings, type Settings } from '../core/settings';
 import { mergePins, normalizePackageName, pinsFromFile, VERSION_FILE_PATTERN, type PinnedVersion } from './pinned-versions';
+import { MemoTable, type MemoStats } from './memo-deps';
+
+/**
+ * Dependency keys recorded by the accessors (see memo-deps.ts). `FILE + path`: that file's text (and model), also its
+ * presence; `PATTERN + key`: which files a `filesMentioning` pattern matches; `FILE_SET`: the set of Python files
+ * and their module names; `EVERY_FILE`: the text of every file (what `allFiles()` hands out).
+ */
+const FILE = 'f:';
+const PATTERN = 'p:';
+const FILE_SET = 's';
+const EVERY_FILE = '*';
 
 export interface WorkspaceFile {
   /** Absolute path. */
@@ -27,9 +47,11 @@ export class Workspace {
   /** Trees handed in by `setFile` (the language server's incremental parses), waiting to become models. */
   private readonly parsed = new Map<string, Tree>();
   private readonly auxFiles = new Map<string, string>();
-  private readonly memos = new Map<string, unknown>();
+  private readonly memos = new MemoTable();
   /** `filesMentioning` verdicts by pattern, then by content hash: an edit re-tests only the edited file. */
   private readonly mentions = new Map<string, Map<string, boolean>>();
+  /** The patterns behind `mentions` (flags without g/y), to re-test an edited file. */
+  private readonly patterns = new Map<string, RegExp>();
   private moduleIndex: Map<string, string[]> | undefined;
   /** `allFiles()` in path order; the workspace-wide indexes ask for it many times per analysis. */
   private sorted: WorkspaceFile[] | undefined;
@@ -54,9 +76,11 @@ export class Workspace {
     const abs = path.resolve(filePath);
     if (!abs.endsWith('.py')) {
       tree?.delete();
+      if (this.auxFiles.get(abs) === text) return;
       this.auxFiles.set(abs, text);
       this.pins = undefined;
-      this.invalidate();
+      // Non-Python files feed pinned versions and whatever settings resolvers read: rare edits, drop everything.
+      this.memos.clear();
       return;
     }
     const hash = createHash('sha1').update(text).digest('hex');
@@ -66,21 +90,75 @@ export class Workspace {
       return;
     }
     const { moduleName, isPackage } = moduleNameFor(this.root, abs);
-    this.files.set(abs, { path: abs, text, moduleName, isPackage, hash });
+    const next: WorkspaceFile = { path: abs, text, moduleName, isPackage, hash };
+    const changed = this.changedBy(prev, next);
+    this.files.set(abs, next);
     this.sorted = undefined;
+    if (!prev) this.moduleIndex = undefined;
+    // Memos first: a memo that read the old model is dropped before its tree is freed.
+    this.memos.invalidate(changed);
     this.dropModel(abs);
     if (tree) this.parsed.set(abs, tree);
-    if (!prev) this.moduleIndex = undefined;
-    this.invalidate();
+  }
+
+  /**
+   * Adds a Python file by its content hash, its text read by `load` on first use: the language server's start-up
+   * with a persistent index cache that vouches for the hash (lsp/index-cache.ts) need not read files the analysis
+   * never asks for. `load` must not throw; what it returns is the file's text from then on (a file changed on disk
+   * meanwhile is reported by the watcher and set again). Replacing a file that is present takes the ordinary path.
+   */
+  setFileLazy(filePath: string, hash: string, load: () => string): void {
+    const abs = path.resolve(filePath);
+    if (!abs.endsWith('.py') || this.files.has(abs)) return this.setFile(abs, load());
+    // setFile does the bookkeeping of a new file; the entry then gets its real hash and the deferred text.
+    this.setFile(abs, '');
+    let text: string | undefined;
+    const entry = Object.defineProperty({ ...this.files.get(abs)!, hash }, 'text', { get: () => (text ??= load()), enumerable: true });
+    this.files.set(abs, entry);
+    // Facts derived while the placeholder was in (none during an index) must not survive it.
+    this.settingsChanged();
   }
 
   removeFile(filePath: string): void {
     const abs = path.resolve(filePath);
-    if (this.auxFiles.delete(abs)) this.pins = undefined;
-    if (this.files.delete(abs)) this.moduleIndex = undefined;
-    this.sorted = undefined;
+    if (this.auxFiles.delete(abs)) {
+      this.pins = undefined;
+      this.memos.clear();
+    }
+    const prev = this.files.get(abs);
+    if (prev) {
+      const changed = this.changedBy(prev, undefined);
+      this.files.delete(abs);
+      this.moduleIndex = undefined;
+      this.sorted = undefined;
+      this.memos.invalidate(changed);
+    }
     this.dropModel(abs);
-    this.invalidate();
+  }
+
+  /**
+   * The dependency keys a change of one Python file touches: its content, every file (as `allFiles()` users see
+   * them), the file set when it appears or disappears, and each tracked pattern whose verdict for it flips.
+   */
+  private changedBy(prev: WorkspaceFile | undefined, next: WorkspaceFile | undefined): Set<string> {
+    const abs = (prev ?? next)!.path;
+    const changed = new Set<string>([FILE + abs, EVERY_FILE]);
+    if (!prev || !next) changed.add(FILE_SET);
+    for (const [key, re] of this.patterns) {
+      if (!this.memos.has(mentioningKey(key))) continue; // no live list, so nothing depends on the pattern
+      if (this.verdict(key, re, prev) !== this.verdict(key, re, next)) changed.add(PATTERN + key);
+    }
+    return changed;
+  }
+
+  /** Whether `file` matches the pattern `key` (cached by content hash); an absent file matches nothing. */
+  private verdict(key: string, re: RegExp, file: WorkspaceFile | undefined): boolean {
+    if (!file) return false;
+    let byHash = this.mentions.get(key);
+    if (!byHash) this.mentions.set(key, (byHash = new Map()));
+    let hit = byHash.get(file.hash);
+    if (hit === undefined) byHash.set(file.hash, (hit = re.test(file.text)));
+    return hit;
   }
 
   /** Non-Python files the analysis reads (`requirements*.txt`, `pyproject.toml`, locks, `.env`, `.gitignore`). */
@@ -92,46 +170,56 @@ export class Workspace {
     return [...this.auxFiles.keys()].sort();
   }
 
+  /** The file at a path (its text is a dependency of the memo being computed, as is its absence). */
   file(filePath: string): WorkspaceFile | undefined {
-    return this.files.get(path.resolve(filePath));
+    const abs = path.resolve(filePath);
+    this.memos.read(FILE + abs);
+    return this.files.get(abs);
   }
 
+  /** Every Python file, by path. A memo that asks depends on every file's text (callers read `f.text`). */
   allFiles(): WorkspaceFile[] {
-    this.sorted ??= [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.memos.read(EVERY_FILE);
     // A copy: callers may sort or filter what they get.
-    return this.sorted.slice();
+    return this.sortedFiles().slice();
+  }
+
+  private sortedFiles(): WorkspaceFile[] {
+    this.sorted ??= [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return this.sorted;
   }
 
   /**
    * The files (sorted by path) whose text matches `pattern`: the cheap text prefilter of a workspace-wide index,
    * so that an index parses only files that can contribute (a file that never says `jwt` holds no JWT call).
    * Verdicts are cached by content hash and survive edits of other files; the list itself is memoized per state.
+   * A memo that asks depends on the list (it changes only when some file's verdict flips) and on the text of the
+   * files listed, not on the others.
    */
   filesMentioning(pattern: RegExp): WorkspaceFile[] {
     const key = `${pattern.source}/${pattern.flags.replace(/[gy]/g, '')}`;
-    return this.memo(`workspace:mentioning:${key}`, () => {
+    return this.memos.get(mentioningKey(key), () => {
+      let re = this.patterns.get(key);
       // A sticky or global pattern keeps state between tests; a private copy without those flags does not.
-      const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-      let byHash = this.mentions.get(key);
-      if (!byHash) this.mentions.set(key, (byHash = new Map()));
+      if (!re) this.patterns.set(key, (re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''))));
+      const byHash = this.mentions.get(key);
       // Verdicts of texts that no file has any more are dropped once they outnumber the live ones.
-      if (byHash.size > 2 * this.files.size + 64) {
+      if (byHash && byHash.size > 2 * this.files.size + 64) {
         const live = new Set([...this.files.values()].map((f) => f.hash));
         for (const h of [...byHash.keys()]) if (!live.has(h)) byHash.delete(h);
       }
-      const out: WorkspaceFile[] = [];
-      for (const f of this.allFiles()) {
-        let hit = byHash.get(f.hash);
-        if (hit === undefined) byHash.set(f.hash, (hit = re.test(f.text)));
-        if (hit) out.push(f);
-      }
+      // Untracked reads (the list's dependencies are declared precisely below, not as "every file").
+      const out = this.sortedFiles().filter((f) => this.verdict(key, re, f));
+      this.memos.read(PATTERN + key);
+      this.memos.readAll(out.map((f) => FILE + f.path));
       return out;
-    });
+    }).slice();
   }
 
   /** The module model of a file, parsed on first use and kept until the file changes. */
   model(filePath: string): ModuleModel | undefined {
     const abs = path.resolve(filePath);
+    this.memos.read(FILE + abs);
     const cached = this.models.get(abs);
     if (cached) return cached;
     const file = this.files.get(abs);
@@ -144,8 +232,9 @@ export class Workspace {
     return model;
   }
 
-  /** Frees every parse tree; models are rebuilt on demand. */
+  /** Frees every parse tree; models are rebuilt on demand. Memos go too: they may hold Nodes of those trees. */
   dispose(): void {
+    this.memos.clear();
     for (const key of new Set([...this.models.keys(), ...this.parsed.keys()])) this.dropModel(key);
   }
 
@@ -166,6 +255,7 @@ export class Workspace {
    * `.name` (apps run from a subfolder: `backend/app/main.py` imported as `app.main`), the shortest first.
    */
   fileForModule(name: string): WorkspaceFile | undefined {
+    this.memos.read(FILE_SET);
     if (!this.moduleIndex) {
       this.moduleIndex = new Map();
       for (const f of this.files.values()) {
@@ -182,6 +272,7 @@ export class Workspace {
       }
     }
     const hit = this.moduleIndex.get(name)?.[0];
+    if (hit) this.memos.read(FILE + hit);
     return hit ? this.files.get(hit) : undefined;
   }
 
@@ -215,20 +306,40 @@ export class Workspace {
 
   /** Drops every derived fact; call when the settings behind `settingsFor` changed (they can feed cross-file facts). */
   settingsChanged(): void {
-    this.invalidate();
-  }
-
-  /** Computes a cross-file fact once per workspace state. */
-  memo<T>(key: string, compute: () => T): T {
-    if (this.memos.has(key)) return this.memos.get(key) as T;
-    const value = compute();
-    this.memos.set(key, value);
-    return value;
-  }
-
-  private invalidate(): void {
     this.memos.clear();
   }
+
+  /**
+   * Computes a cross-file fact once and keeps it until something it read changes. Reads go through this
+   * workspace (`file`, `model`, `allFiles`, `filesMentioning`, `fileForModule`/`locate`, other memos); compute must
+   * not close over models or files obtained outside it (they would be read untracked). A value filled after
+   * compute returns must be a `cache` (an empty Map or Set returned here is taken as one).
+   */
+  memo<T>(key: string, compute: () => T): T {
+    return this.memos.get(key, compute);
+  }
+
+  /**
+   * A value filled lazily by later callers (`cache(k, () => new Map())`, then `get`/`set` by whoever asks): its fills
+   * read files outside any compute, so it is dropped on every change, with every memo that read it.
+   */
+  cache<T>(key: string, create: () => T): T {
+    return this.memos.get(key, create, { volatile: true });
+  }
+
+  /** Counts of memo work (computed, hits, dropped and kept across changes), for tests and benchmarks. */
+  get memoStats(): Readonly<MemoStats> {
+    return this.memos.stats;
+  }
+
+  /** Keys of the memos alive now (tests check what an edit keeps). */
+  memoKeys(): string[] {
+    return this.memos.keys();
+  }
+}
+
+function mentioningKey(patternKey: string): string {
+  return `workspace:mentioning:${patternKey}`;
 }
 
 /** `root/src/app/api/deps.py` -> `app.api.deps`; `root/app/__init__.py` -> `app` (a package). */
