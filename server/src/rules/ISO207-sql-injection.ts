@@ -13,7 +13,7 @@ export const ISO207 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [11],
-  prescan: /\b(text|execute|executemany|executescript|exec_driver_sql|raw|literal_column)\b/,
+  prescan: (file) => maySpliceSql(file.text),
   messages: {
     direct: 'SQL text passed to `{sink}` is built with {how} from `{value}`',
     variable: 'SQL text `{name}` passed to `{sink}` is built with {how} from `{value}` at line {line}',
@@ -163,6 +163,33 @@ function sinkOf(model: ModuleModel, call: Node): Sink | undefined {
   const object = fn.childForFieldName('object');
   const label = `${dottedName(object) ?? '…'}.${method}`;
   return { kind: 'execute', label, alwaysSql: method === 'exec_driver_sql' || method === 'executescript' };
+}
+
+// ---- prescan -------------------------------------------------------------------------------------------------
+
+/** `text()` / `literal_column()` resolve to `sqlalchemy.`/`sqlmodel.` names through this file's imports. */
+const SQLALCHEMY_TEXT_SINK = /\b(text|literal_column)\b/;
+const SQLALCHEMY = /sqlalchemy|sqlmodel/;
+/** Method sinks whose text is SQL whatever it looks like (`alwaysSql`). */
+const ALWAYS_SQL_METHOD = /\.[\s\\]*(exec_driver_sql|executescript)\b/;
+/** The other method sinks (`EXECUTE_METHODS`, `FETCH_METHODS`): reported only when the constant text looks like SQL. */
+const SQL_METHOD = /\.[\s\\]*(execute|executemany|raw|fetch_all|fetch_one|fetch_val|iterate|fetch|fetchrow|fetchval)\b/;
+/**
+ * A keyword `SQL_SHAPE` cannot match without. `looksLikeSql` tests string contents joined by spaces, so in the
+ * file's text the keyword may follow an escape sequence (`"\nWHERE"`) rather than a word boundary; it is always
+ * followed by a non-word character (a space, an escape's backslash, a quote, `{`, `(`).
+ */
+const SQL_KEYWORD =
+  /(?<=^|\W|\\[abfnrtv]|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\[0-7]{1,3})(select|insert|update|delete|where|create|drop|alter|truncate|order|group|values)(?!\w)/i;
+
+/**
+ * A necessary condition for a finding: a sink spelled in this file (`text`/`literal_column` with SQLAlchemy or
+ * SQLModel imported, or an `execute`-like method), and for the sinks that need SQL-looking text, an SQL keyword.
+ */
+function maySpliceSql(text: string): boolean {
+  if (SQLALCHEMY_TEXT_SINK.test(text) && SQLALCHEMY.test(text)) return true;
+  if (ALWAYS_SQL_METHOD.test(text)) return true;
+  return SQL_METHOD.test(text) && SQL_KEYWORD.test(text);
 }
 
 function scopeOf(node: Node): Node {

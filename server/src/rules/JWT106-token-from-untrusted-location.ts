@@ -3,6 +3,9 @@ import { defineRule, type RuleContext } from './rule';
 import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
 import { jwtCallArgsIn, valueOf } from '../python/jwt-decode';
 import { functionDecodesJwt } from '../workspace/jwt-helpers';
+import { JWT_LIBRARY_TEXT } from '../python/jwt-libs';
+import { decodingFunctionNames, mentionsAnyName } from '../workspace/jwt-helper-names';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 import { callArguments, children, descendantsInScope, dottedName, stringValue } from '../python/syntax';
 
 type MessageId = 'query' | 'cookie' | 'body' | 'apiKey' | 'handParsed';
@@ -16,12 +19,52 @@ const AUTH_TOKEN_NAMES = /^(access_?token|jwt|jwt_?token|id_?token|auth_?token|b
 const ONE_TIME_TOKEN_FUNCTIONS = /(reset|verif|confirm|activat|invite|invitation|unsubscribe|magic|recover|refresh|callback|oauth|download|share|signed|presign|preview|stream|export|embed)/i;
 const ROUTE_METHODS = /\.(get|post|put|patch|delete|head|options|api_route|route)$/;
 
+// ---- prescan: what a file's text must contain for `check` to report there ----------------------------------
+/**
+ * `AUTH_TOKEN_NAMES` as a whole word (a parameter's name, or a key's whole string between its quotes; `-` for the
+ * API-key schemes' header-style names). A key cut in two by implicit string concatenation is not looked for.
+ */
+const AUTH_TOKEN_WORD = /(?<!\w)(access[_-]?token|jwt|jwt[_-]?token|id[_-]?token|auth[_-]?token|bearer|bearer[_-]?token|authorization)(?!\w)/i;
+/**
+ * Where a parameter or read gets its location: a FastAPI marker (`Query`, `Cookie`, `Body`, `Form`, spelled in
+ * this file even through an alias), a dependency (`Depends`/`Security`), `query_params`/`cookies`, `APIKeyQuery`/
+ * `APIKeyCookie`.
+ */
+const LOCATION_TEXT = /\b(Query|Cookie|Body|Form|Depends|Security)\b|APIKey(Query|Cookie)|query_params|cookies/;
+/**
+ * A decorator `@a.b.get(` (a dotted name, as `isRoute` requires, with the spaces and line continuations Python
+ * allows): the other way a plain parameter becomes a query parameter. Identifier characters include non-ASCII.
+ */
+const ROUTE_DECORATOR = new RegExp(
+  String.raw`@(?:[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]|[ \t.]|\\\r?\n)*\.[ \t]*(?:\\\r?\n[ \t]*)*(?:get|post|put|patch|delete|head|options|api_route|route)[ \t]*(?:\\\r?\n[ \t]*)*\(`,
+);
+/** `checkHandParsed`'s own gate. */
+const HAND_SPLIT = /\.(r?split|partition)\(/;
+/** What `isAuthorizationHeader` needs: the header's name in the split object or its assigned value... */
+const AUTH_HEADER_TEXT = /authorization|auth_?header/i;
+/** ...or a `Header` parameter named `*auth*` split itself (`auth.split(`). */
+const AUTH_PARAM_SPLIT = /auth(?:\w|[^\x00-\x7f])*[ \t]*(?:\\\r?\n[ \t]*)*\.(r?split|partition)\(/i;
+
+/**
+ * A necessary condition for a finding in `file`. A hand-split header needs the split and the header. Every other
+ * finding needs a token location (marker, dependency, route decorator, request read, API-key scheme) and a token:
+ * a name like one (`access_token`), a JWT call in this file, or a call of a workspace function that decodes (named
+ * in this file's text, as a call site names its callee; see jwt-helper-names.ts).
+ */
+function mayHoldUntrustedToken(file: WorkspaceFile, ws: Workspace): boolean {
+  const text = file.text;
+  if (HAND_SPLIT.test(text) && (AUTH_HEADER_TEXT.test(text) || (/\bHeader\b/.test(text) && AUTH_PARAM_SPLIT.test(text)))) return true;
+  if (!LOCATION_TEXT.test(text) && !ROUTE_DECORATOR.test(text)) return false;
+  return AUTH_TOKEN_WORD.test(text) || JWT_LIBRARY_TEXT.test(text) || mentionsAnyName(ws, file, decodingFunctionNames(ws));
+}
+
 export const JWT106 = defineRule<MessageId>({
   code: 'JWT106',
   name: 'token-from-untrusted-location',
   severity: 'warning',
   fix: 'none',
   checklist: [1],
+  prescan: mayHoldUntrustedToken,
   messages: {
     query: '`{name}` takes the token from the query string, where it ends up in logs and `Referer` headers; read it from the `Authorization: Bearer` header (`HTTPBearer`)',
     cookie: '`{name}` takes the token from a cookie, which browsers attach to cross-site requests (CSRF); read it from the `Authorization: Bearer` header (`HTTPBearer`)',

@@ -6,7 +6,8 @@ import { jwtCallArgsIn } from '../python/jwt-decode';
 import { errorResponseAt, exceptClausesIn, isBroadCatch, type ErrorResponse } from '../python/auth-errors';
 import { claimNamesIn } from '../workspace/token-index';
 import { isMiddleware, isRouteHandler } from '../workspace/auth-routes';
-import type { Workspace } from '../workspace/workspace';
+import { claimReturningNames, mentionsAnyName } from '../workspace/jwt-helper-names';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'exception' | 'traceback' | 'token' | 'claims';
 
@@ -16,6 +17,7 @@ export const JWT109 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'sometimes',
   checklist: [12],
+  prescan: mayLeakErrorDetail,
   messages: {
     exception: '`{expression}` sends the text of the caught `{exception}` to the client',
     traceback: '`{expression}` sends a traceback to the client',
@@ -115,6 +117,40 @@ text clients see changes; log the exception server-side if you need it.
     }
   },
 });
+
+// ---- prescan: what a file must contain for `check` to report there ------------------------------------------
+
+/** A dotted name's characters after `@`: identifier characters (non-ASCII included), dots, blanks, continuations. */
+const DOTTED = String.raw`@(?:[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]|[ \t.]|\\\r?\n)*\.[ \t]*(?:\\\r?\n[ \t]*)*`;
+/** `@app.exception_handler(...)`: `exceptionHandlerTypes` reads any dotted decorator ending so. */
+const EXCEPTION_HANDLER_DECORATOR = new RegExp(String.raw`${DOTTED}exception_handler(?!\w)`);
+/** `@router.get(` / `@app.middleware(`: the decorators `isRouteHandler` and `isMiddleware` look at. */
+const ROUTE_OR_MIDDLEWARE_DECORATOR = new RegExp(
+  String.raw`${DOTTED}(?:get|post|put|patch|delete|head|options|trace|api_route|websocket|route|middleware)[ \t]*(?:\\\r?\n[ \t]*)*\(`,
+);
+/**
+ * `errorResponseAt`'s callees resolve to `fastapi.`/`starlette.` names through this file's imports, or are a bare
+ * `HTTPException`.
+ */
+const RESPONSE_TEXT = /HTTPException|fastapi|starlette/;
+/** The parameter names `credentialNames` takes for tokens, and JWT calls. */
+const CREDENTIAL_TEXT = /token|jwt|jose|bearer|credentials|authorization/i;
+
+/**
+ * A necessary condition for a finding in `file`. Every leak sits in an error answer: a FastAPI/Starlette exception
+ * or response built here, a value returned from an `except` block of a route or middleware (whose decorator names an
+ * app object that some workspace file creates from FastAPI/Starlette), or anything an exception handler returns.
+ * Outside exception handlers, what leaks is a caught exception (an `except` clause) or a credential (a token-like
+ * name, a JWT call, or the result of a claim-returning helper named in this file).
+ */
+function mayLeakErrorDetail(file: WorkspaceFile, ws: Workspace): boolean {
+  const text = file.text;
+  if (EXCEPTION_HANDLER_DECORATOR.test(text)) return true;
+  const catches = /\bexcept\b/.test(text);
+  if (!catches && !CREDENTIAL_TEXT.test(text) && !mentionsAnyName(ws, file, claimReturningNames(ws))) return false;
+  if (RESPONSE_TEXT.test(text)) return true;
+  return catches && ROUTE_OR_MIDDLEWARE_DECORATOR.test(text) && ws.filesMentioning(/fastapi|starlette/).length > 0;
+}
 
 interface Sink {
   message: Node;

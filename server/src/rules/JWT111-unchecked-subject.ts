@@ -2,14 +2,15 @@ import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import { statusCodeOf } from '../python/module-model';
-import { classifyJwtCall } from '../python/jwt-libs';
 import { callArguments, children, descendantsInScope, dottedName, enclosingStatement, walk } from '../python/syntax';
 import { claimReadsIn, IDENTITY_CLAIMS, NON_IDENTITY_CLAIMS, type ClaimRead } from '../python/token-claims';
 import { ensureImport } from '../python/edits';
 import { testedInScope } from '../python/auth-conditions';
 import { indentUnit, insertAfterStatementEdit } from '../python/token-edits';
 import { functionNamed, claimNamesIn, claimReturningFunctions, functionKey } from '../workspace/token-index';
-import type { Workspace } from '../workspace/workspace';
+import { classifyJwtCall, JWT_LIBRARY_TEXT } from '../python/jwt-libs';
+import { claimReturningNames, mentionsAnyName } from '../workspace/jwt-helper-names';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'unchecked' | 'uncheckedInline' | 'nonIdentity';
 
@@ -19,6 +20,7 @@ export const JWT111 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'sometimes',
   checklist: [6],
+  prescan: mayReadClaims,
   messages: {
     unchecked: '`{variable}` takes the user id from `{read}`, which is `None` when the claim is missing, and is used without a check',
     uncheckedInline: '`{read}` is used as the user id without checking that the claim is present',
@@ -100,6 +102,15 @@ from \`email\`/\`name\` gets no fix: switching to \`sub\` changes which column t
     }
   },
 });
+
+/**
+ * A necessary condition for a finding in `file`: every claim read `check` looks at is on a decode's result (a JWT
+ * call, so the text says `jwt`/`jose`) or on the result of a claim-returning workspace function, called or injected
+ * with `Depends` here and so named in this file (see jwt-helper-names.ts).
+ */
+function mayReadClaims(file: WorkspaceFile, ws: Workspace): boolean {
+  return JWT_LIBRARY_TEXT.test(file.text) || mentionsAnyName(ws, file, claimReturningNames(ws));
+}
 
 function isDecodeCall(model: ModuleModel, node: Node): boolean {
   const call = node.type === 'await' ? children(node)[0] : node;

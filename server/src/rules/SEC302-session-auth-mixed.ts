@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { defineRule } from './rule';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
-import { allJwtCalls, jwtCallsIn } from '../python/jwt-libs';
+import { allJwtCalls, JWT_LIBRARY_TEXT, jwtCallsIn } from '../python/jwt-libs';
 import { callArguments, children, dottedName, enclosingFunction, rangeOf, stringValue } from '../python/syntax';
 import type { RelatedLocation } from '../core/types';
 import type { Workspace } from '../workspace/workspace';
@@ -15,7 +15,9 @@ export const SEC302 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'none',
   checklist: [9],
-  prescan: /session|cookie/i,
+  // Every report names a session (`SessionMiddleware`, `.session`, a session cookie) or reads `cookies`/`Cookie`, and
+  // needs the workspace to verify or issue JWTs somewhere.
+  prescan: (file, ws) => /session|cookie/i.test(file.text) && jwtEvidence(ws) !== undefined,
   messages: {
     middleware: '`SessionMiddleware` adds cookie sessions to an API that authenticates with JWTs (`{jwt}` at {where})',
     sessionRead: 'Identity read from `{expr}` in an API that authenticates with JWTs (`{jwt}` at {where})',
@@ -146,7 +148,8 @@ const REQUEST_TYPES = new Set(['fastapi.Request', 'fastapi.requests.Request', 's
 function jwtEvidence(ws: Workspace): { file: string; range: RelatedLocation['range']; callee: string } | undefined {
   return ws.memo('sec302:jwt-evidence', () => {
     let fallback: { file: string; range: RelatedLocation['range']; callee: string } | undefined;
-    for (const file of ws.allFiles()) {
+    // Only a file that says `jwt`/`jose` holds a JWT call (`allJwtCalls`' own gate); same path order as `allFiles`.
+    for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const c of allJwtCalls(model)) {
@@ -160,8 +163,11 @@ function jwtEvidence(ws: Workspace): { file: string; range: RelatedLocation['ran
 }
 
 function usesAuthlibOAuth(ws: Workspace): boolean {
+  // An import of `authlib.integrations...` spells `authlib` in the importing file, unless it is a relative import
+  // inside a vendored `authlib` package.
   return ws.memo('sec302:authlib-oauth', () =>
     ws.allFiles().some((f) => {
+      if (!f.text.includes('authlib') && !f.moduleName.startsWith('authlib')) return false;
       const model = ws.model(f.path);
       return !!model && [...model.imports.values()].some((b) => b.target.startsWith('authlib.integrations.starlette_client'));
     }),

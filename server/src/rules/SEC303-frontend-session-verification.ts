@@ -11,8 +11,7 @@ export const SEC303 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'none',
   checklist: [9],
-  // The endpoint's path must be written in this file (the URL is followed through local and module names only).
-  prescan: /get-session|list-sessions|\/auth|auth\//,
+  prescan: (file) => mayCallSessionEndpoint(file.text),
   messages: {
     call: '`{call}` asks the auth server to verify the user (`{endpoint}`) instead of verifying the JWT locally',
   },
@@ -88,6 +87,22 @@ No automatic fix: the frontend must send a JWT (Better Auth's JWT plugin, \`auth
     }
   },
 });
+
+/**
+ * `isHttpRequest` needs a callee or client class that resolves to `httpx.`/`requests.`/`aiohttp.`, through this
+ * file's imports (`import httpx`, `import os, requests`, `from aiohttp import ClientSession`) or written out.
+ */
+const HTTP_LIBRARY = /\b(httpx|requests|aiohttp)\s*\.|\bimport\b(?:[^\n;]|\\\r?\n)*\b(httpx|requests|aiohttp)\b|\bfrom[\s\\]+(httpx|requests|aiohttp)\b/;
+
+/**
+ * A necessary condition for a finding: an HTTP library, and the pieces of a session endpoint. The URL is built in
+ * this file only (literals, f-string parts, concatenations, names assigned here), from pieces that may be split at
+ * `/` or `{...}` (`f"{BASE}/api/{AUTH}/session"`, `"/get-" + kind`): `ENDPOINT` then needs `session`/`sessions`/
+ * `token` and one of `get-`, `list-`, `auth` in the text. A word cut in two by a concatenation is not looked for.
+ */
+function mayCallSessionEndpoint(text: string): boolean {
+  return HTTP_LIBRARY.test(text) && /session|token/.test(text) && /get-|list-|auth/.test(text);
+}
 
 const MODULE_FUNCTIONS = /^(httpx|requests)\.(get|post|put|patch|request|head|options)$/;
 const CLIENT_CLASSES = new Set([

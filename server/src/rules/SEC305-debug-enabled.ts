@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { defineRule, type RuleContext } from './rule';
 import { callArguments, children, contains, descendantsInScope, dottedName, enclosingStatement, rangeOf } from '../python/syntax';
-import type { Workspace } from '../workspace/workspace';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'app' | 'uvicorn' | 'attribute' | 'traceback';
 
@@ -11,7 +11,7 @@ export const SEC305 = defineRule<MessageId>({
   severity: 'suggestion',
   fix: 'sometimes',
   checklist: [12],
-  prescan: /\bdebug\b|traceback/,
+  prescan: mayEnableDebug,
   messages: {
     app: '`{call}` enables debug mode, which answers unhandled errors with a traceback',
     uvicorn: '`{call}` runs the server with `debug=True`',
@@ -88,6 +88,31 @@ Safe: the fix sets \`debug=False\`; it only changes what an unhandled error show
     }
   },
 });
+
+/**
+ * `debug=True` / `app.debug = True` (also annotated, or across a line continuation): the keyword or attribute the
+ * first two checks need, with the `True` literal they require.
+ */
+const DEBUG_TRUE = /\bdebug[\s\\]*(?::[^=\n]*)?=[\s\\]*True\b/;
+/** The app constructors and `uvicorn.run` resolve through this file's imports (or are written out). */
+const SERVER_TEXT = /fastapi|starlette|uvicorn/;
+/** `@app.exception_handler(`: a dotted decorator, as `check` requires. */
+const EXCEPTION_HANDLER_DECORATOR = new RegExp(
+  String.raw`@(?:[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]|[ \t.]|\\\r?\n)*\.[ \t]*(?:\\\r?\n[ \t]*)*exception_handler(?!\w)`,
+);
+
+/**
+ * A necessary condition for a finding in `file`: debug switched on for an app or uvicorn, or a `traceback.format_*`
+ * call (spelling `traceback` here) in an exception handler decorated here or registered from any module.
+ */
+function mayEnableDebug(file: WorkspaceFile, ws: Workspace): boolean {
+  const text = file.text;
+  if (DEBUG_TRUE.test(text) && SERVER_TEXT.test(text)) return true;
+  if (!text.includes('traceback')) return false;
+  if (EXCEPTION_HANDLER_DECORATOR.test(text)) return true;
+  const prefix = `${file.path}#`;
+  return [...registeredHandlers(ws)].some((handler) => handler.startsWith(prefix));
+}
 
 /**
  * True when the formatted traceback ends up in what the handler returns: written in the `return` itself, or assigned

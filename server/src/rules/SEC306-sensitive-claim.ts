@@ -5,6 +5,7 @@ import { isSecretName } from '../python/token-claims';
 import { removeEntryEdit } from '../python/token-edits';
 import { issueIndex } from '../workspace/token-index';
 import { allFields, classOfExpression } from '../workspace/auth-models';
+import type { Workspace } from '../workspace/workspace';
 
 type MessageId = 'claim' | 'value' | 'object';
 
@@ -14,6 +15,7 @@ export const SEC306 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'sometimes',
   checklist: [10],
+  prescan: (file, ws) => filesWithPayloadFindings(ws).has(file.path),
   messages: {
     claim: 'Token issued by `{issuer}` carries the `{claim}` claim, readable by anyone who holds the token',
     value: 'Token issued by `{issuer}` puts `{value}` into its `{claim}` claim, readable by anyone who holds the token',
@@ -109,6 +111,22 @@ payload has to be rebuilt from the fields that are meant to be public.
     }
   },
 });
+
+/**
+ * The files `check` can report in: those holding a payload entry with a secret-like claim name or value, or a whole
+ * object dumped into a payload (whose class `check` then inspects). The issue index parses only files that say
+ * `jwt`/`jose`, and callers of issuers that take a payload parameter.
+ */
+function filesWithPayloadFindings(ws: Workspace): Set<string> {
+  return ws.memo('SEC306:files', () => {
+    const out = new Set<string>();
+    for (const record of issueIndex(ws)) {
+      for (const { file, entry } of record.entries) if (isSecretName(entry.claim) || secretReadIn(entry.value)) out.add(file);
+      for (const dump of record.objects) out.add(dump.file);
+    }
+    return out;
+  });
+}
 
 /** A secret-like name read into a claim value (`user.hashed_password`, `SECRET_KEY`), as written. */
 function secretReadIn(value: Node): string | undefined {
