@@ -69,6 +69,8 @@ export class ServerConnection implements vscode.Disposable {
         { scheme: 'untitled', language: 'python' },
       ],
       outputChannel: this.logger.channel,
+      // Where the server keeps its index cache (a re-opened unchanged workspace is not read and analysed again).
+      initializationOptions: { cacheDir: this.cacheDir() },
       // No `synchronize`: the server registers for configuration changes and file events itself, then pulls
       // the settings it needs per folder through the middleware below.
       middleware: {
@@ -92,6 +94,12 @@ export class ServerConnection implements vscode.Disposable {
     });
     await client.start();
     this.logger.info('language server started');
+  }
+
+  /** The extension's storage for this workspace (else its global storage) on disk; undefined when not a local path. */
+  private cacheDir(): string | undefined {
+    const dir = this.context.storageUri ?? this.context.globalStorageUri;
+    return dir?.scheme === 'file' ? dir.fsPath : undefined;
   }
 
   /** A crashed server is restarted (up to MAX_RESTARTS in RESTART_WINDOW_MS); the user is told once. */

@@ -2,13 +2,17 @@
  * Background indexing of a workspace folder for the server: the same file discovery and reading policy as the
  * CLI (core/discover.ts: .gitignore, `exclude`, skipped environment folders, size limit, binary and encoding
  * handling), read in slices that yield to the event loop so the server keeps answering, with progress and
- * cancellation. Also decides whether a file reported by the editor's file watcher belongs in the index.
- * Knows nothing of the connection or of rules.
+ * cancellation. With a persistent index cache (index-cache.ts), a Python file whose stat matches the cache is not
+ * read: it is handed over by content hash with a loader for its text. Also decides whether a file reported by the
+ * editor's file watcher belongs in the index. Knows nothing of the connection or of rules.
  */
+import * as fs from 'fs';
 import * as path from 'path';
+import { createHash } from 'crypto';
 import ignore, { type Ignore } from 'ignore';
-import { fileKind, readSourceFile, SKIPPED_DIRS, walk } from '../core/discover';
+import { fileKind, readSourceFile, SKIPPED_DIRS, walk, type FileKind } from '../core/discover';
 import type { Notice } from '../core/types';
+import type { IndexCache } from './index-cache';
 import type { ResolvedFolderSettings } from './settings';
 
 export interface IndexCallbacks {
@@ -17,6 +21,13 @@ export interface IndexCallbacks {
   onNotice(notice: Notice): void;
   onProgress?(done: number, total: number): void;
   isCancelled(): boolean;
+  /** Facts of files read by an earlier run; consulted and updated only together with `onCachedFile`. */
+  cache?: IndexCache;
+  /**
+   * A Python file the cache vouches for, unread: `hash` is the content hash the Workspace would compute from its
+   * text, `load` reads the text (on first use; '' when it can no longer be read).
+   */
+  onCachedFile?(file: string, hash: string, load: () => string): void;
 }
 
 const SLICE = 50;
@@ -34,22 +45,68 @@ export async function indexFolder(root: string, cb: IndexCallbacks): Promise<num
     },
   });
   for (const notice of notices) cb.onNotice(notice);
+  const cache = cb.onCachedFile ? cb.cache : undefined;
+  cache?.beginIndex();
   let count = 0;
+  let complete = true;
   for (let i = 0; i < files.length; i++) {
     if (i % SLICE === 0) {
       cb.onProgress?.(i, files.length);
       await yieldToEventLoop();
-      if (cb.isCancelled()) break;
+      if (cb.isCancelled()) {
+        complete = false;
+        break;
+      }
     }
     const { path: file, kind } = files[i];
-    const read = readSourceFile(file, kind, cb.settingsFor(path.dirname(file)).settings.maxFileSize);
-    if (read.notice) cb.onNotice(read.notice);
-    if (!read.ok) continue;
-    cb.onFile(file, read.file.source.text);
-    count++;
+    const maxFileSize = cb.settingsFor(path.dirname(file)).settings.maxFileSize;
+    if (cache && kind === 'python' ? indexWithCache(file, maxFileSize, cache, cb) : indexByReading(file, kind, maxFileSize, cb)) count++;
   }
+  cache?.finishIndex(complete);
   cb.onProgress?.(files.length, files.length);
   return count;
+}
+
+/** Reads a file and hands it over; whether it was. */
+function indexByReading(file: string, kind: FileKind, maxFileSize: number, cb: IndexCallbacks): boolean {
+  const read = readSourceFile(file, kind, maxFileSize);
+  if (read.notice) cb.onNotice(read.notice);
+  if (!read.ok) return false;
+  cb.onFile(file, read.file.source.text);
+  return true;
+}
+
+/**
+ * A Python file with the cache: unread when its stat matches the cache (the decoding warning its read gave is
+ * repeated), else read, handed over and recorded. Whether it was handed over.
+ */
+function indexWithCache(file: string, maxFileSize: number, cache: IndexCache, cb: IndexCallbacks): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = undefined; // gone since the walk: readSourceFile says so
+  }
+  // The size limit is a setting, not a fact of the file: checked here, before the cache is asked.
+  const facts = st?.isFile() && st.size <= maxFileSize ? cache.lookup(file, st) : undefined;
+  if (facts) {
+    if (facts.warning !== undefined) cb.onNotice({ level: 'warning', file, message: facts.warning });
+    cb.onCachedFile!(file, facts.hash, () => readWatchedFile(file, maxFileSize, () => undefined) ?? '');
+    return true;
+  }
+  const readAt = Date.now();
+  const read = readSourceFile(file, 'python', maxFileSize);
+  if (read.notice) cb.onNotice(read.notice);
+  // Only files that were read are recorded: a skipped one (binary, too large, unreadable) is tried again next time.
+  if (!read.ok) return false;
+  if (st?.isFile()) cache.record(file, st, { hash: contentHash(read.file.source.text), warning: read.notice?.message }, readAt);
+  cb.onFile(file, read.file.source.text);
+  return true;
+}
+
+/** The hash the Workspace keys a file's text by (Workspace.setFile). */
+export function contentHash(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
 /**

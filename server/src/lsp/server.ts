@@ -49,6 +49,7 @@ import { diagnosticActions, fixAllAction, minimalEdit } from './code-actions';
 import { countDiagnostics, locatePackageRoot, toDiagnostic } from './diagnostics';
 import { DocumentStore, pathOfUri, type OpenDocument } from './documents';
 import { FolderSet, type Folder } from './folders';
+import { cacheDirOption } from './index-cache';
 import { belongsInIndex, indexFolder, readWatchedFile, yieldToEventLoop } from './indexer';
 import { splitEditorSettings, type ServerSwitches } from './settings';
 import { exportSarif } from './sarif';
@@ -250,7 +251,7 @@ function analyzeDocument(uri: string): void {
   }
   // A folder rebuilt or removed since the document was opened has not seen its buffer yet.
   if (folder.workspace.file(filePath)?.text !== doc.text) syncToWorkspace(doc);
-  const { findings } = analyzer.file(folder.workspace, filePath);
+  const { findings } = folder.analyze(analyzer, filePath);
   const own = findings.filter((f) => f.file === path.resolve(filePath));
   setFileDiagnostics(uri, doc.version, own.map((f) => toDiagnostic(f, doc.version, docsDir)));
 }
@@ -259,7 +260,7 @@ function publishWorkspaceLevel(folder: Folder): void {
   const byUri = new Map<string, Diagnostic[]>();
   const config = editorFor(folder.root);
   if (config.switches.enable) {
-    for (const f of analyzer.workspaceLevel(folder.workspace).findings) {
+    for (const f of folder.workspaceLevel(analyzer).findings) {
       const uri = pathToFileURL(f.file).toString();
       const list = byUri.get(uri) ?? [];
       list.push(toDiagnostic(f, null, docsDir));
@@ -305,6 +306,11 @@ async function indexFolders(targets: Folder[]): Promise<void> {
         onNotice: (n) => analyzer.notices([n]),
         onProgress: (done, total) => progress?.report(total ? Math.round((done / total) * 100) : 100, `${path.basename(folder.root)}: ${done}/${total} files`),
         isCancelled: () => folders.find(folder.root) !== folder,
+        // With an index cache, files unchanged since the last run are not read until the analysis asks.
+        cache: folder.cache,
+        onCachedFile: (file, hash, load) => {
+          if (!documents.byPath(file)) folder.workspace.setFileLazy(file, hash, load);
+        },
       });
       if (folders.find(folder.root) !== folder) continue;
       log.info(`indexed ${folder.root}: ${count} files in ${Date.now() - started} ms`);
@@ -312,6 +318,8 @@ async function indexFolders(targets: Folder[]): Promise<void> {
       log.error(`indexing ${folder.root} failed: ${(err as Error).stack ?? err}`);
     }
     folder.indexed = true;
+    const cacheReport = folder.checkpoint();
+    if (cacheReport) log.info(cacheReport);
     showSettingsErrors(folder);
     publishWorkspaceLevel(folder);
     schedule(openDocumentsIn(folder).map((d) => d.uri), 0);
@@ -352,6 +360,7 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
   session.dynamicConfiguration = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
   session.progressSupport = !!caps.window?.workDoneProgress;
   session.pushedSettings = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
+  folders.cacheDir = cacheDirOption(params.initializationOptions);
   await initParser();
   const roots = params.workspaceFolders?.map((f) => pathOfUri(f.uri)).filter((p): p is string => !!p) ??
     (params.rootUri ? [pathOfUri(params.rootUri)].filter((p): p is string => !!p) : []);
