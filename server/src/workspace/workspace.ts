@@ -119,24 +119,6 @@ export class Workspace {
     this.settingsChanged();
   }
 
-  /**
-   * Adds a Python file by its content hash, its text read by `load` on first use: the language server's start-up
-   * with a persistent index cache that vouches for the hash (lsp/index-cache.ts) need not read files the analysis
-   * never asks for. `load` must not throw; what it returns is the file's text from then on (a file changed on disk
-   * meanwhile is reported by the watcher and set again). Replacing a file that is present takes the ordinary path.
-   */
-  setFileLazy(filePath: string, hash: string, load: () => string): void {
-    const abs = path.resolve(filePath);
-    if (!abs.endsWith('.py') || this.files.has(abs)) return this.setFile(abs, load());
-    // setFile does the bookkeeping of a new file; the entry then gets its real hash and the deferred text.
-    this.setFile(abs, '');
-    let text: string | undefined;
-    const entry = Object.defineProperty({ ...this.files.get(abs)!, hash }, 'text', { get: () => (text ??= load()), enumerable: true });
-    this.files.set(abs, entry);
-    // Facts derived while the placeholder was in (none during an index) must not survive it.
-    this.settingsChanged();
-  }
-
   removeFile(filePath: string): void {
     const abs = path.resolve(filePath);
     if (this.auxFiles.delete(abs)) {
