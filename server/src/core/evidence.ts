@@ -14,6 +14,7 @@ import { jwtArguments } from '../python/jwt-decode';
 import { callArguments, dottedName, literalValue, rangeOf, stringValue } from '../python/syntax';
 import { routes } from '../workspace/app-graph';
 import { isAuthDependency, preferredAuthDependency, routeAuth } from '../workspace/auth';
+import { authCandidateFiles } from '../workspace/auth-candidates';
 import { handlerFlow } from '../workspace/handler-flow';
 import { jwtKeyUses } from '../workspace/jwt-values';
 import { lookupCallable } from '../workspace/symbols';
@@ -57,7 +58,8 @@ function authFunctions(ws: Workspace): (Located & { fn: FunctionInfo; qualified:
   return ws.memo('evidence:auth-functions', () => {
     const out: (Located & { fn: FunctionInfo; qualified: string })[] = [];
     const handlers = new Set(routes(ws).map((r) => r.handler.node.id + ':' + r.file));
-    for (const f of ws.allFiles()) {
+    // No other file can define one: see auth-candidates.ts.
+    for (const f of authCandidateFiles(ws)) {
       const model = safeModel(ws, f.path);
       if (!model) continue;
       for (const fn of model.functions) {
@@ -126,7 +128,8 @@ const BEARER_SCHEMES = new Set([
 function bearerHeader(ws: Workspace): RelatedLocation[] {
   if (decodes(ws).length === 0) return [];
   const out: RelatedLocation[] = [];
-  for (const f of ws.allFiles()) {
+  // A bearer scheme, a `.headers` read or a `Header()` parameter: each names one of these.
+  for (const f of ws.filesMentioning(/Bearer|[Hh]eader/)) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     for (const call of model.root.descendantsOfType('call')) {
@@ -306,7 +309,8 @@ const ORM_SELECT = /^(sqlmodel|sqlalchemy)(\.sql|\.sql\.expression|\.future|\.or
 function parameterizedSql(ws: Workspace): RelatedLocation[] {
   const raw: RelatedLocation[] = [];
   const orm: RelatedLocation[] = [];
-  for (const f of ws.allFiles()) {
+  // `text()` and `select()` resolve to sqlalchemy/sqlmodel only in a file importing them; `.query(` is named.
+  for (const f of ws.filesMentioning(/sqlalchemy|sqlmodel|\.query\b/)) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     for (const call of model.root.descendantsOfType('call')) {

@@ -10,6 +10,7 @@ import type { Range } from '../core/types';
 import type { Workspace } from './workspace';
 import { appGraph, instanceCalls, instanceDecorated, routes, type DependencyRef, type Route } from './app-graph';
 import { lookup, lookupCallable, resolveCallTarget } from './symbols';
+import { authCandidateFiles } from './auth-candidates';
 import { jwtCallsIn } from '../python/jwt-libs';
 import { children, contains, descendantsInScope, dottedName, rangeOf, stringValue, walk } from '../python/syntax';
 
@@ -443,7 +444,7 @@ export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefine
     }
     // No route uses one yet: a top-level auth dependency defined in the workspace, preferring conventional names.
     const candidates: string[] = [];
-    for (const f of ws.allFiles()) {
+    for (const f of authCandidateFiles(ws)) {
       const model = ws.model(f.path);
       if (!model) continue;
       for (const fn of model.functions) {
@@ -473,7 +474,9 @@ function rank(q: string): number {
  */
 export function importPathFor(ws: Workspace, qualified: string): { module: string; name: string } {
   const def = lookup(ws, qualified);
-  for (const f of ws.allFiles()) {
+  const name = qualified.slice(qualified.lastIndexOf('.') + 1);
+  // Only a file that says the name can import it.
+  for (const f of /^\w+$/.test(name) ? ws.filesMentioning(new RegExp(`\\b${name}\\b`)) : ws.allFiles()) {
     const model = ws.model(f.path);
     if (!model) continue;
     for (const b of model.imports.values()) {
