@@ -175,9 +175,10 @@ const ALWAYS_SQL_METHOD = /\.[\s\\]*(exec_driver_sql|executescript)\b/;
 /** The other method sinks (`EXECUTE_METHODS`, `FETCH_METHODS`): reported only when the constant text looks like SQL. */
 const SQL_METHOD = /\.[\s\\]*(execute|executemany|raw|fetch_all|fetch_one|fetch_val|iterate|fetch|fetchrow|fetchval)\b/;
 /**
- * A keyword `SQL_SHAPE` cannot match without. `looksLikeSql` tests string contents joined by spaces, so in the
- * file's text the keyword may follow an escape sequence (`"\nWHERE"`) rather than a word boundary; it is always
- * followed by a non-word character (a space, an escape's backslash, a quote, `{`, `(`).
+ * A keyword `SQL_SHAPE` cannot match without, with the boundaries it has in the string contents that
+ * `looksLikeSql` joins by spaces: after a non-word character, or after an escape sequence (`"\nWHERE"`) for a
+ * grammar that puts escapes beside `string_content` rather than inside it (the current one puts them inside);
+ * before a non-word character (a space, an escape's backslash, a quote, `{`, `(`).
  */
 const SQL_KEYWORD =
   /(?<=^|\W|\\[abfnrtv]|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\[0-7]{1,3})(select|insert|update|delete|where|create|drop|alter|truncate|order|group|values)(?!\w)/i;
