@@ -55,6 +55,8 @@ export interface StartOptions {
   /** The `jwtApiSecurity` section answered to workspace/configuration (mutable: tests change it). */
   settings?: Record<string, unknown>;
   serverPath?: string;
+  /** Sent as `initializationOptions` (e.g. `{ cacheDir }`). */
+  initializationOptions?: unknown;
 }
 
 export class LspTestClient {
@@ -131,6 +133,7 @@ export class LspTestClient {
       rootUri: uri(options.root),
       workspaceFolders: [{ uri: uri(options.root), name: path.basename(options.root) }],
       capabilities: CAPABILITIES,
+      initializationOptions: options.initializationOptions,
     });
     await connection.sendNotification('initialized', {});
     return client;
