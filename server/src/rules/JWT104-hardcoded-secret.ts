@@ -5,7 +5,7 @@ import type { ModuleModel } from '../python/module-model';
 import type { Fix } from '../core/types';
 import { ensureImport } from '../python/edits';
 import { dottedName, enclosingStatement, isBytesLiteral, isFString, isStringLike, rangeOf, stringValue } from '../python/syntax';
-import { isSampleSecret, isSecretLikeName, isWeakSampleSecret, isSettingsClass, jwtKeyUses, textMayHoldSampleSecret } from '../workspace/jwt-values';
+import { isSampleSecret, isSecretLikeName, isWeakSampleSecret, isSettingsClass, jwtKeyUses, textMayHoldSampleSecret, textMayHoldStrongSampleSecret } from '../workspace/jwt-values';
 
 type MessageId = 'keyLiteral' | 'keyInline' | 'sample';
 
@@ -70,6 +70,9 @@ old literal no longer verify. Rotate the leaked key: it stays in the repository'
 - [Better Auth: environment variables (BETTER_AUTH_SECRET)](https://www.better-auth.com/docs/installation)
 - [CWE-798: Use of Hard-coded Credentials](https://cwe.mitre.org/data/definitions/798.html)
 `,
+  // A key literal is reported where it is written, which may be a config module that never says `jwt` (the use
+  // is found from the decode/encode); a sample secret needs a sample literal and a secret-like name in the file.
+  prescan: (file, ws) => mayHoldSample(file.text) || jwtKeyUses(ws).some((u) => u.origin.kind === 'literal' && u.origin.file === file.path),
   check(ctx) {
     const reported = new Set<number>();
     reportKeyLiterals(ctx, reported);
@@ -94,6 +97,35 @@ function reportKeyLiterals(ctx: RuleContext<MessageId>, reported: Set<number>): 
     });
   }
 }
+
+/**
+ * `reportSamples` needs a sample literal (its own early return, on the text as written) and a name that
+ * `isSecretLikeName` accepts, written in this file (an identifier, attribute, keyword, parameter or string key):
+ * it says `secret`, ends in `<jwt|signing|private|hmac|auth|token|encryption>key`, starts with `jwtkey`, or is `key`,
+ * which counts only when assigned a sample that is not an ordinary word. Names are lower-cased first, hence `/iu`
+ * (the Kelvin sign lower-cases to `k`). Python joins adjacent string literals (`d["jwt_" "secret"]`,
+ * `key = "change" "me"`), so names and values are also looked for with such seams removed.
+ */
+function mayHoldSample(text: string): boolean {
+  if (!textMayHoldSampleSecret(text)) return false;
+  if (namesSample(text)) return true;
+  return STRING_SEAM.test(text) && namesSample(text.replace(STRING_SEAM_G, ''));
+}
+
+function namesSample(text: string): boolean {
+  return SECRET_NAME_TEXT.test(text) || (KEY_NAME_TEXT.test(text) && textMayHoldStrongSampleSecret(text));
+}
+
+const SECRET_NAME_TEXT = /secret|(jwt|signing|private|hmac|auth|token|encryption)_?key/iu;
+const KEY_NAME_TEXT = /\bkey\b/iu;
+/**
+ * A closing quote, what may separate implicitly joined literals (blanks, newlines, a backslash continuation, one
+ * comment), and the next opening quote with its prefix. Each repetition starts with a different character class
+ * (a comment runs to its newline), so a failing match backtracks linearly, not over every split of `#####`.
+ */
+const STRING_SEAM_SOURCE = `["'](?:[ \\t\\f\\r\\n\\\\]|#[^\\n]*\\n)*[rRbBuUfF]{0,2}["']`;
+const STRING_SEAM = new RegExp(STRING_SEAM_SOURCE);
+const STRING_SEAM_G = new RegExp(STRING_SEAM_SOURCE, 'g');
 
 /** Any assignment, class attribute, keyword argument or parameter default giving a secret-like name a sample value. */
 function reportSamples(ctx: RuleContext<MessageId>, reported: Set<number>): void {

@@ -5,9 +5,10 @@ import { descendantsInScope, dottedName } from '../python/syntax';
 import { decodeOptions } from '../python/jwt-decode';
 import { calledFunction, claimReturningFunctions, decodeIndex, functionKey, type DecodeRecord } from '../workspace/token-index';
 import { isMiddleware, isRouteHandler } from '../workspace/auth-routes';
-import { routesOfHandler } from '../workspace/app-graph';
+import { routesInFile, routesOfHandler } from '../workspace/app-graph';
 import { preferredAuthDependency } from '../workspace/auth';
-import type { Workspace } from '../workspace/workspace';
+import { claimReturningNames, mentionsAnyName } from '../workspace/jwt-helper-names';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'inRoute' | 'helperInRoute' | 'duplicate';
 
@@ -85,6 +86,7 @@ dependency to reuse.
 - [FastAPI: Get Current User](https://fastapi.tiangolo.com/tutorial/security/get-current-user/)
 - [OWASP ASVS V4.1: General Access Control Design (centralised enforcement)](https://owasp.org/www-project-application-security-verification-standard/)
 `,
+  prescan: (file, ws) => mayReportIn(file, ws),
   check(ctx) {
     const { workspace, model, file } = ctx;
     const decodes = decodeIndex(workspace).filter((d) => isVerifying(d));
@@ -121,6 +123,20 @@ dependency to reuse.
     }
   },
 });
+
+/**
+ * Where the rule can report: a verifying decode of this file (reported in a route or as a duplicate), or a route
+ * handler of this file calling a claim-returning helper, which the call names (by its name or an import alias of
+ * it). A handler is a route by the app graph (`add_api_route` may register it from another file) or by a route
+ * decorator, which starts a line of its own.
+ */
+function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
+  if (decodeIndex(ws).some((d) => d.file === file.path && isVerifying(d))) return true;
+  if (!mentionsAnyName(ws, file, claimReturningNames(ws))) return false;
+  return DECORATOR_LINE.test(file.text) || routesInFile(ws, file.path).length > 0;
+}
+
+const DECORATOR_LINE = /^[ \t\f\ufeff]*@/m;
 
 /** Tokens that are the subject of the request rather than its credential. */
 const PURPOSE = /refresh|reset|verif(y|ication)_?(email|account)|email_?verif|confirm|invit|magic|activat|unsubscribe|webhook|callback|download|share|signed_?url/i;

@@ -106,39 +106,21 @@ kind its own key or audience).
 - [RFC 8725, section 2.8: Cross-JWT Confusion](https://www.rfc-editor.org/rfc/rfc8725#section-2.8)
 - [OWASP: JSON Web Token Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/JSON_Web_Token_for_Java_Cheat_Sheet.html)
 `,
+  // Every report follows from workspace-wide facts (`reports`): a file can hold one only if `reports` puts one there.
+  prescan: (file, ws) => reports(ws).some((r) => r.file === file.path),
   check(ctx) {
-    const { workspace, file } = ctx;
-    const groups = kindGroups(workspace);
-    if (!groups.size) return;
-    const verifiers = claimReturningFunctions(workspace);
-    const sites = callSites(workspace);
-    for (const decode of decodeIndex(workspace)) {
-      const group = decode.key ? groups.get(decode.key) : undefined;
-      if (!group || separatedByAudience(decode, group)) continue;
-      if (decodeChecksKind(workspace, decode)) continue;
-      const fnKey = decode.fn ? functionKey({ file: decode.file, fn: decode.fn }) : undefined;
-      const callers = fnKey && verifiers.has(fnKey) ? (sites.get(fnKey) ?? []) : [];
-      if (callers.length) {
-        // A claims helper: whoever receives the claims must check the kind.
-        for (const site of callers) {
-          if (site.file !== file.path || !site.caller || readsKind(workspace, site.file, site.model, site.caller)) continue;
-          report(site.call, site.caller.name, decode, group);
-        }
-        continue;
-      }
-      if (decode.file === file.path) report(decode.args.jwt.call, decode.fn?.name ?? '<module>', decode, group);
-    }
-
-    function report(node: Node, fnName: string, decode: DecodeRecord, group: KindGroup): void {
-      const expected = normalizeKind(kindFromName(fnName) ?? 'access');
+    for (const r of reports(ctx.workspace)) {
+      if (r.file !== ctx.file.path) continue;
+      const { decode, group } = r;
+      const expected = normalizeKind(kindFromName(r.fnName) ?? 'access');
       const others = [...group.kinds.keys()].filter((k) => k !== expected);
       const kinds = (others.length ? others : [...group.kinds.keys()]).map((k) => `\`${k}\``);
-      const issuers = [...new Set((others.length ? others : [...group.kinds.keys()]).flatMap((k) => group.kinds.get(k)!.map((r) => `${r.issuer} in ${path.basename(r.file)}`)))];
+      const issuers = [...new Set((others.length ? others : [...group.kinds.keys()]).flatMap((k) => group.kinds.get(k)!.map((i) => `${i.issuer} in ${path.basename(i.file)}`)))];
       ctx.report({
-        node,
+        node: r.node,
         messageId: group.claim ? 'unchecked' : 'noKindClaim',
         data: {
-          fn: fnName,
+          fn: r.fnName,
           key: decode.args.key?.text.replace(/\s+/g, '') ?? 'the key',
           claim: group.claim ?? 'type',
           kinds: joinWords(kinds),
@@ -148,6 +130,47 @@ kind its own key or audience).
     }
   },
 });
+
+/** A place that accepts a token without telling its kind apart: the decode, or the caller of a claims helper. */
+interface ConfusionSite {
+  file: string;
+  node: Node;
+  fnName: string;
+  decode: DecodeRecord;
+  group: KindGroup;
+}
+
+/**
+ * Every site of the workspace the rule reports, in the order `check` reports them. Memoized per workspace state;
+ * with no key signing two kinds of token (no encodes at all in code that never says `jwt`/`jose`) it parses nothing
+ * beyond the issue index.
+ */
+function reports(ws: Workspace): ConfusionSite[] {
+  return ws.memo('JWT113:reports', () => {
+    const out: ConfusionSite[] = [];
+    const groups = kindGroups(ws);
+    if (!groups.size) return out;
+    const verifiers = claimReturningFunctions(ws);
+    const sites = callSites(ws);
+    for (const decode of decodeIndex(ws)) {
+      const group = decode.key ? groups.get(decode.key) : undefined;
+      if (!group || separatedByAudience(decode, group)) continue;
+      if (decodeChecksKind(ws, decode)) continue;
+      const fnKey = decode.fn ? functionKey({ file: decode.file, fn: decode.fn }) : undefined;
+      const callers = fnKey && verifiers.has(fnKey) ? (sites.get(fnKey) ?? []) : [];
+      if (callers.length) {
+        // A claims helper: whoever receives the claims must check the kind.
+        for (const site of callers) {
+          if (!site.caller || readsKind(ws, site.file, site.model, site.caller)) continue;
+          out.push({ file: site.file, node: site.call, fnName: site.caller.name, decode, group });
+        }
+        continue;
+      }
+      out.push({ file: decode.file, node: decode.args.jwt.call, fnName: decode.fn?.name ?? '<module>', decode, group });
+    }
+    return out;
+  });
+}
 
 interface KindGroup {
   /** Token kinds issued with the key, with their issuers. */

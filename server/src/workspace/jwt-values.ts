@@ -392,6 +392,20 @@ export function textMayHoldSampleSecret(text: string): boolean {
 /** Sample values that are also ordinary words (`"test"`, `"dev"`, `"default"`): secrets only by a secret's name. */
 const WEAK_SAMPLES: ReadonlySet<string> = new Set(['dev', 'development', 'test', 'testing', 'default', 'password', 'xxx', 'todo', 'insecure']);
 
+/**
+ * A cheap text test for a sample secret that is not also an ordinary word: a quoted literal whose trimmed content
+ * `isSampleSecret` accepts and `isWeakSampleSecret` does not (what a bare `key` must be assigned to count). `/iu`:
+ * the value is lower-cased first, and the Kelvin sign lower-cases to `k`.
+ */
+export function textMayHoldStrongSampleSecret(text: string): boolean {
+  return STRONG_SAMPLE_TEXT.test(text);
+}
+
+const STRONG_SAMPLE_TEXT = new RegExp(
+  `["']\\s*((${[...SAMPLE_SECRETS].filter((s) => !WEAK_SAMPLES.has(s)).map((s) => s.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')).join('|')})\\s*["']|(change|replace)[-_ ]?(me|this)|your[-_ ]?(jwt[-_ ]?)?secret|django-insecure-)`,
+  'iu',
+);
+
 export function isWeakSampleSecret(value: string): boolean {
   return WEAK_SAMPLES.has(value.trim().toLowerCase());
 }

@@ -1,0 +1,267 @@
+/**
+ * Prescans of JWT104, JWT110 and JWT113. Each case puts a finding in a file whose own text lacks what a text-only
+ * gate would key on: the hard-coded key is written in a config module that never says `jwt`, the secret-like name
+ * or the sample value is split over implicitly joined string literals, the claims helper is called under an import
+ * alias from a route whose router another file creates or whose route another file registers, the type confusion
+ * is reported at the caller of a claims helper. A prescan too narrow for the case rejects the file and the test
+ * fails; each case also has a variant without the cross-file fact, where the rule cannot report and the prescan
+ * must reject the file.
+ */
+import { before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'path';
+import { initParser } from '../../server/src/python/parser';
+import { analyzeWorkspace } from '../../server/src/core/analyze';
+import { mayReport } from '../../server/src/rules/rule';
+import { ruleByCode } from '../../server/src/rules/index';
+import type { Workspace } from '../../server/src/workspace/workspace';
+import { REPO_ROOT, workspaceOf } from '../support';
+
+before(async () => {
+  await initParser();
+});
+
+const ROOT = path.join(REPO_ROOT, '.virtual-workspace');
+const abs = (name: string) => path.join(ROOT, name);
+
+const ROUTER = 'from fastapi import APIRouter\n\nrouter = APIRouter()\n';
+
+/** Verifies a token and returns its claims: a claim-returning helper. */
+const CLAIMS_HELPER = `import os
+
+import jwt
+
+
+def read_claims(raw: str) -> dict:
+    return jwt.decode(raw, os.environ["JWT_SECRET"], algorithms=["HS256"])
+`;
+
+/** The same function, not decoding anything. */
+const NOT_A_HELPER = 'def read_claims(raw: str) -> dict:\n    return {"sub": raw}\n';
+
+const ISSUER = (refresh: boolean) => `import jwt
+
+from app.config import SECRET
+
+
+def create_access_token(sub: str) -> str:
+    return jwt.encode({"sub": sub, "type": "access"}, SECRET, algorithm="HS256")
+${
+  refresh
+    ? `
+
+def create_refresh_token(sub: str) -> str:
+    return jwt.encode({"sub": sub, "type": "refresh"}, SECRET, algorithm="HS256")
+`
+    : ''
+}`;
+
+interface Case {
+  code: string;
+  why: string;
+  files: Record<string, string>;
+  /** The file the finding is in. */
+  file: string;
+  /** What a gate on the file's own text would need and the file does not contain. */
+  absent: RegExp;
+  /** The same workspace without the cross-file fact: the rule cannot report in `file`, and its prescan says so. */
+  without: Record<string, string>;
+}
+
+const CASES: Case[] = [
+  {
+    code: 'JWT104',
+    why: 'a key literal in a config module that another module decodes with',
+    files: {
+      'app/__init__.py': '',
+      'app/config.py': 'SIGNER = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"\n',
+      'app/auth.py': `import jwt
+
+from app.config import SIGNER
+
+
+def verify(raw: str) -> dict:
+    return jwt.decode(raw, SIGNER, algorithms=["HS256"])
+`,
+    },
+    file: 'app/config.py',
+    absent: /jwt|jose|secret|key/i,
+    without: { 'app/config.py': 'import os\n\nSIGNER = os.environ["SIGNER"]\n' },
+  },
+  {
+    code: 'JWT110',
+    why: 'a route calls a claims helper under the alias another module re-exports it as',
+    files: {
+      'app/__init__.py': '',
+      'app/web.py': ROUTER,
+      'app/security.py': CLAIMS_HELPER,
+      'app/deps.py': 'from app.security import read_claims as check\n',
+      'app/routes.py': `from fastapi import Header
+
+from app.deps import check
+from app.web import router
+
+
+@router.get("/me")
+def me(authorization: str = Header(...)):
+    claims = check(authorization)
+    return {"sub": claims["sub"]}
+`,
+    },
+    file: 'app/routes.py',
+    absent: /jwt|jose|read_claims/i,
+    without: { 'app/security.py': NOT_A_HELPER },
+  },
+  {
+    code: 'JWT110',
+    why: 'an undecorated handler calling a claims helper, registered as a route by another module',
+    files: {
+      'app/__init__.py': '',
+      'app/security.py': CLAIMS_HELPER,
+      'app/handlers.py': `from fastapi import Header
+
+from app.security import read_claims
+
+
+def me(authorization: str = Header(...)):
+    claims = read_claims(authorization)
+    return {"sub": claims["sub"]}
+`,
+      'app/main.py': `from fastapi import FastAPI
+
+from app import handlers
+
+app = FastAPI()
+app.add_api_route("/me", handlers.me, methods=["GET"])
+`,
+    },
+    file: 'app/handlers.py',
+    absent: /jwt|jose|^[ \t]*@/im,
+    without: { 'app/main.py': 'from fastapi import FastAPI\n\nfrom app import handlers\n\napp = FastAPI()\n' },
+  },
+  {
+    code: 'JWT113',
+    why: 'the caller of a claims helper, imported under an alias, accepts refresh tokens as access tokens',
+    files: {
+      'app/__init__.py': '',
+      'app/config.py': 'import os\n\nSECRET = os.environ["JWT_SECRET"]\n',
+      'app/tokens.py': ISSUER(true),
+      'app/security.py': `import jwt
+
+from app.config import SECRET
+
+
+def read_claims(raw: str) -> dict:
+    return jwt.decode(raw, SECRET, algorithms=["HS256"])
+`,
+      'app/users.py': `from app.security import read_claims as claims_of
+
+
+def current_user(raw: str) -> str:
+    claims = claims_of(raw)
+    return claims["sub"]
+`,
+    },
+    file: 'app/users.py',
+    absent: /jwt|jose|refresh/i,
+    without: { 'app/tokens.py': ISSUER(false) },
+  },
+];
+
+function findingsOf(ws: Workspace, code: string, noPrescan: boolean) {
+  return analyzeWorkspace(ws, { noPrescan, onlyRules: [code] }).findings.filter((f) => f.code === code);
+}
+
+describe('prescans accept files that hold findings only through other files', () => {
+  for (const c of CASES) {
+    it(`${c.code}: ${c.why}`, () => {
+      const rule = ruleByCode(c.code)!;
+      assert.ok(rule.prescan, `${c.code} declares a prescan`);
+      assert.doesNotMatch(c.files[c.file], c.absent, 'the case keeps its point: the file lacks what a text gate needs');
+      const ws = workspaceOf(c.files);
+      try {
+        const full = findingsOf(ws, c.code, true);
+        assert.ok(full.some((f) => f.file === abs(c.file)), `${c.code} reports in ${c.file}`);
+        assert.equal(mayReport(rule, ws.file(abs(c.file))!, ws), true);
+        assert.deepEqual(findingsOf(ws, c.code, false), full);
+      } finally {
+        ws.dispose();
+      }
+      const other = workspaceOf({ ...c.files, ...c.without });
+      try {
+        assert.ok(!findingsOf(other, c.code, true).some((f) => f.file === abs(c.file)), `without the cross-file fact ${c.code} does not report in ${c.file}`);
+        assert.equal(mayReport(rule, other.file(abs(c.file))!, other), false, 'and the prescan rejects the file');
+      } finally {
+        other.dispose();
+      }
+    });
+  }
+});
+
+describe('JWT104 sample secrets: names and values written as joined string literals', () => {
+  const CASES: { why: string; text: string; absent: RegExp; ok: string }[] = [
+    {
+      why: 'a dict key spelled "sec" "ret"',
+      text: 'SETTINGS = {\n    "sec" "ret": "changeme",\n}\n',
+      absent: /secret|key/i,
+      ok: 'SETTINGS = {\n    "sec" "tion": "changeme",\n}\n',
+    },
+    {
+      why: 'a bare `key` assigned "change" "me" (a `key` counts only with a sample that is not an ordinary word)',
+      text: 'MODE = "test"\nkey = "change" "me"\n',
+      absent: /secret|changeme/i,
+      ok: 'MODE = "test"\nkey = "test"\n',
+    },
+  ];
+  for (const c of CASES) {
+    it(c.why, () => {
+      assert.doesNotMatch(c.text, c.absent, 'the case keeps its point');
+      const ws = workspaceOf({ 'app.py': c.text, 'other.py': c.ok });
+      try {
+        const rule = ruleByCode('JWT104')!;
+        const full = findingsOf(ws, 'JWT104', true);
+        assert.ok(full.some((f) => f.file === abs('app.py')), 'JWT104 reports in app.py');
+        assert.ok(!full.some((f) => f.file === abs('other.py')), 'and not in other.py');
+        assert.equal(mayReport(rule, ws.file(abs('app.py'))!, ws), true);
+        assert.equal(mayReport(rule, ws.file(abs('other.py'))!, ws), false);
+        assert.deepEqual(findingsOf(ws, 'JWT104', false), full);
+      } finally {
+        ws.dispose();
+      }
+    });
+  }
+});
+
+describe('prescans of JWT104, JWT110 and JWT113 on code that has nothing to do with JWTs', () => {
+  // Shapes the standard library is full of: `key` variables and "test"/"default" strings, decorators, try/except.
+  const LIBRARY = {
+    'cache.py': `import functools
+
+
+@functools.lru_cache(maxsize=None)
+def lookup(key: str, default: str = "default") -> str:
+    table = {"key": "test", "mode": "development"}
+    try:
+        return table[key]
+    except KeyError:
+        return default
+`,
+    'config.py': `import os
+
+TIMEOUT = int(os.environ.get("TIMEOUT", "30"))
+key = "test"
+`,
+  };
+
+  it('no file passes and nothing is parsed to find out', () => {
+    const ws = workspaceOf(LIBRARY);
+    try {
+      for (const code of ['JWT104', 'JWT110', 'JWT113']) {
+        for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
+      }
+      assert.equal(ws.modelsBuilt, 0);
+    } finally {
+      ws.dispose();
+    }
+  });
+});
