@@ -42,24 +42,50 @@ export function walk(node: Node, visit: (n: Node) => boolean | void): void {
 const NESTED_SCOPES: readonly string[] = ['function_definition', 'class_definition', 'lambda'];
 
 /**
+ * Node lists already computed, per tree and node. The workspace analyses ask the same questions of the same function
+ * many times (every route reaching a helper walks it again); a tree never changes, so an answer stays true while the
+ * tree lives, and the tree's entry goes with it (a WeakMap keyed by the tree object; node ids are unique within one
+ * tree, and an incremental re-parse makes a new tree).
+ */
+const nodeLists = new WeakMap<object, Map<string, readonly Node[]>>();
+
+function cachedList(node: Node, key: string, compute: () => Node[]): readonly Node[] {
+  let byNode = nodeLists.get(node.tree);
+  if (!byNode) nodeLists.set(node.tree, (byNode = new Map()));
+  const k = `${node.id}|${key}`;
+  let list = byNode.get(k);
+  if (!list) byNode.set(k, (list = compute()));
+  return list;
+}
+
+/**
  * The descendants of the given types (and `scope` itself when it is one), not looking inside nested functions,
  * lambdas or classes, in document order. One `descendantsOfType` call does the walk inside WASM, which is an order
- * of magnitude cheaper than visiting every node from JS; nested scopes are then skipped by their extent.
+ * of magnitude cheaper than visiting every node from JS; nested scopes are then skipped by their extent. Answers
+ * are cached per tree: the returned array is shared, callers must not change it.
  */
-export function descendantsInScope(scope: Node, types: string | readonly string[]): Node[] {
+export function descendantsInScope(scope: Node, types: string | readonly string[]): readonly Node[] {
   const wanted = typeof types === 'string' ? [types] : types;
-  const query = [...new Set([...wanted, ...NESTED_SCOPES])];
-  const found: Node[] = [];
-  let skipUntil = -1;
-  for (const n of scope.descendantsOfType(query)) {
-    if (!n || n.startIndex < skipUntil) continue;
-    if (n.id !== scope.id && NESTED_SCOPES.includes(n.type)) {
-      skipUntil = n.endIndex;
-      continue;
+  return cachedList(scope, `scope:${wanted.join(',')}`, () => {
+    const query = [...new Set([...wanted, ...NESTED_SCOPES])];
+    const found: Node[] = [];
+    let skipUntil = -1;
+    for (const n of scope.descendantsOfType(query)) {
+      if (!n || n.startIndex < skipUntil) continue;
+      if (n.id !== scope.id && NESTED_SCOPES.includes(n.type)) {
+        skipUntil = n.endIndex;
+        continue;
+      }
+      if (wanted.includes(n.type)) found.push(n);
     }
-    if (wanted.includes(n.type)) found.push(n);
-  }
-  return found;
+    return found;
+  });
+}
+
+/** All descendants of the given types, nested scopes included, in document order; cached like descendantsInScope. */
+export function descendantsOf(node: Node, types: string | readonly string[]): readonly Node[] {
+  const wanted = typeof types === 'string' ? [types] : types;
+  return cachedList(node, `all:${wanted.join(',')}`, () => node.descendantsOfType(wanted as string[]).filter((n): n is Node => n !== null));
 }
 
 /** The function or class that directly encloses `node`, if any. */
