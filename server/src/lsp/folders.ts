@@ -29,6 +29,12 @@ export class FolderWorkspace extends Workspace {
     if (this.file(filePath) !== before || this.auxFile(filePath) !== aux) this.changes++;
   }
 
+  override setFileLazy(filePath: string, hash: string, load: () => string): void {
+    const before = this.file(filePath);
+    super.setFileLazy(filePath, hash, load);
+    if (this.file(filePath) !== before) this.changes++;
+  }
+
   override removeFile(filePath: string): void {
     const present = this.file(filePath) !== undefined || this.auxFile(filePath) !== undefined;
     super.removeFile(filePath);

@@ -147,6 +147,8 @@ export class IndexCache {
   }
 
   private key(file: string): string | undefined {
+    // The walk hands over absolute paths under the root: a prefix test is enough (path.relative costs more).
+    if (file.startsWith(this.root + path.sep) && !file.includes(`${path.sep}..${path.sep}`)) return file.slice(this.root.length + 1);
     const rel = path.relative(this.root, path.resolve(file));
     return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? undefined : rel;
   }

@@ -38,9 +38,16 @@ export function yieldToEventLoop(): Promise<void> {
 
 /** Walks `root` and hands over every file the analysis reads. Resolves with the number of files handed over. */
 export async function indexFolder(root: string, cb: IndexCallbacks): Promise<number> {
+  // Settings by folder, once per folder: the walk asks for every entry and the loop below for every file.
+  const settingsByDir = new Map<string, ResolvedFolderSettings>();
+  const settingsOf = (dir: string) => {
+    let resolved = settingsByDir.get(dir);
+    if (!resolved) settingsByDir.set(dir, (resolved = cb.settingsFor(dir)));
+    return resolved;
+  };
   const { files, notices } = walk([root], {
     excludeFor: (dir) => {
-      const resolved = cb.settingsFor(dir);
+      const resolved = settingsOf(dir);
       return { patterns: resolved.settings.exclude, baseDir: resolved.baseDir };
     },
   });
@@ -59,7 +66,7 @@ export async function indexFolder(root: string, cb: IndexCallbacks): Promise<num
       }
     }
     const { path: file, kind } = files[i];
-    const maxFileSize = cb.settingsFor(path.dirname(file)).settings.maxFileSize;
+    const maxFileSize = settingsOf(path.dirname(file)).settings.maxFileSize;
     if (cache && kind === 'python' ? indexWithCache(file, maxFileSize, cache, cb) : indexByReading(file, kind, maxFileSize, cb)) count++;
   }
   cache?.finishIndex(complete);

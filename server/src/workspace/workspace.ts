@@ -110,13 +110,14 @@ export class Workspace {
   setFileLazy(filePath: string, hash: string, load: () => string): void {
     const abs = path.resolve(filePath);
     if (!abs.endsWith('.py') || this.files.has(abs)) return this.setFile(abs, load());
-    // setFile does the bookkeeping of a new file; the entry then gets its real hash and the deferred text.
-    this.setFile(abs, '');
+    const { moduleName, isPackage } = moduleNameFor(this.root, abs);
     let text: string | undefined;
-    const entry = Object.defineProperty({ ...this.files.get(abs)!, hash }, 'text', { get: () => (text ??= load()), enumerable: true });
-    this.files.set(abs, entry);
-    // Facts derived while the placeholder was in (none during an index) must not survive it.
-    this.settingsChanged();
+    this.files.set(abs, { path: abs, get text() { return (text ??= load()); }, moduleName, isPackage, hash });
+    this.sorted = undefined;
+    this.moduleIndex = undefined;
+    // A new file: instead of working out which pattern verdicts it flips (that needs its text), every memo goes
+    // (an index adds files before any analysis, so there are none).
+    this.memos.clear();
   }
 
   removeFile(filePath: string): void {
