@@ -3,6 +3,7 @@
  * (a rule that threw, a file that could not be parsed) logged once per rule and file instead of on every
  * keystroke. Knows nothing of the connection beyond the logger it is given; returns plain findings.
  */
+import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { analyzeFile, analyzeWorkspaceLevel, type FileAnalysis } from '../core/analyze';
 import type { Notice } from '../core/types';
@@ -25,12 +26,18 @@ export class Analyzer {
     private readonly budgetMs = FILE_BUDGET_MS,
   ) {}
 
-  /** Findings of one file. Never throws: an unexpected failure is logged and the file shows nothing. */
+  /**
+   * Findings of one file. Never throws: an unexpected failure is logged and the file shows nothing.
+   * The result is a workspace memo: after an edit elsewhere, an open document whose analysis read nothing the edit
+   * touched (the memo table tracks every workspace read, see workspace/memo-deps.ts) is answered without re-running
+   * the rules. The copies keep callers from changing the memoized arrays.
+   */
   file(ws: Workspace, file: string): FileAnalysis {
     const start = performance.now();
     let result: FileAnalysis;
     try {
-      result = analyzeFile(ws, file, { reportUnusedSuppressions: true });
+      const memo = ws.memo(`lsp:analysis:${path.resolve(file)}`, () => analyzeFile(ws, file, { reportUnusedSuppressions: true }));
+      result = { findings: [...memo.findings], notices: [...memo.notices] };
     } catch (err) {
       this.once(`crash:${file}`, 'error', `analysis of ${file} failed: ${(err as Error).stack ?? err}`);
       return { findings: [], notices: [] };
