@@ -61,10 +61,15 @@ export function claimReturningNames(ws: Workspace): ReadonlySet<string> {
   });
 }
 
-/** True when `file`'s text names one of `names` as a whole word. */
+/** The files whose text names one of `names`, per memoized set (prescans ask once per file). */
+const mentioning = new WeakMap<ReadonlySet<string>, Set<string>>();
+
+/** True when `file`'s text names one of `names` as a whole word; `names` is a memoized set that never changes. */
 export function mentionsAnyName(ws: Workspace, file: WorkspaceFile, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
-  return ws.filesMentioning(namesPattern(names)).some((f) => f.path === file.path);
+  let paths = mentioning.get(names);
+  if (!paths) mentioning.set(names, (paths = new Set(ws.filesMentioning(namesPattern(names)).map((f) => f.path))));
+  return paths.has(file.path);
 }
 
 /** `names` plus the names they are imported as (`import ... name as alias`), followed `hops` times. */
