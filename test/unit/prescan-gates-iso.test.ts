@@ -10,6 +10,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import { initParser } from '../../server/src/python/parser';
 import { analyzeWorkspace } from '../../server/src/core/analyze';
+import { fixFile } from '../../server/src/core/apply-fixes';
+import { routesInFile } from '../../server/src/workspace/app-graph';
 import { mayReport } from '../../server/src/rules/rule';
 import { ruleByCode } from '../../server/src/rules/index';
 import type { Workspace } from '../../server/src/workspace/workspace';
@@ -272,6 +274,66 @@ def list_for_user(user_id: int, session: SessionDep, me: UserId):
         assert.ok(mayReport(ruleByCode(code)!, file, ws), `${code} prescan accepts routers/tasks.py`);
       }
       assert.deepEqual(findingsOf(ws, false).findings, full);
+    } finally {
+      ws.dispose();
+    }
+  });
+});
+
+describe('ISO208 on a route registered from another file', () => {
+  const ADMIN_DEPS = `${DEPS}
+
+def require_admin(user_id: UserId, session: SessionDep) -> int:
+    user = session.get(User, user_id)
+    if user is None or not user.is_admin:
+        raise HTTPException(status_code=403, detail="Forbidden")
+    return user_id
+`.replace('from sqlmodel import Session, create_engine', 'from sqlmodel import Session, create_engine\n\nfrom app.models import User');
+  const files = {
+    'app/__init__.py': '',
+    'app/models.py': MODELS,
+    'app/deps.py': ADMIN_DEPS,
+    'app/handlers.py': `from sqlmodel import select
+
+from app.deps import SessionDep, UserId
+from app.models import User
+
+
+def list_users(session: SessionDep, me: UserId):
+    return session.exec(select(User)).all()
+`,
+    'app/main.py': `from fastapi import Depends, FastAPI
+
+from app import handlers
+from app.deps import require_admin
+
+app = FastAPI()
+
+
+@app.get("/admin/stats", dependencies=[Depends(require_admin)])
+def stats():
+    return {}
+
+
+app.add_api_route("/admin/users", handlers.list_users)
+`,
+  };
+
+  it('reports on the add_api_route call in its own file, where the prescan lets it through, and fixes that call', () => {
+    const ws = workspaceOf(files);
+    try {
+      const main = ws.file(abs('app/main.py'))!;
+      // main.py holds no handler of the reported route: a prescan asking only for the file's routes would miss it.
+      assert.ok(!routesInFile(ws, main.path).some((r) => r.path === '/admin/users'));
+      const full = findingsOf(ws, true).findings.filter((f) => f.code === 'ISO208');
+      assert.deepEqual(full.map((f) => [path.relative(ROOT, f.file), f.range.start.line + 1]), [['app/main.py', 14]]);
+      assert.ok(mayReport(ruleByCode('ISO208')!, main, ws));
+      assert.equal(mayReport(ruleByCode('ISO208')!, ws.file(abs('app/handlers.py'))!, ws), false);
+      assert.deepEqual(findingsOf(ws, false).findings.filter((f) => f.code === 'ISO208'), full);
+      // The handler's file is left alone (the edits once landed there, past its end); the call gets the role check.
+      assert.equal(fixFile(ws, abs('app/handlers.py'), { unsafe: true }, { onlyRules: ['ISO208'] }).text, files['app/handlers.py']);
+      const fixed = fixFile(ws, main.path, { unsafe: true }, { onlyRules: ['ISO208'] }).text;
+      assert.match(fixed, /^app\.add_api_route\("\/admin\/users", handlers\.list_users, dependencies=\[Depends\(require_admin\)\]\)$/m);
     } finally {
       ws.dispose();
     }

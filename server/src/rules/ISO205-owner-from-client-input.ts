@@ -180,7 +180,7 @@ function routeFindings(ws: Workspace, route: Route): Finding[] {
   if (routeRoleCheck(ws, route)) return [];
   const identity = identityExpressions(ws, route);
   const out: Finding[] = [];
-  const routeRelated: RelatedLocation = { file: route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\`` };
+  const routeRelated: RelatedLocation = { file: route.decoratorFile ?? route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\`` };
 
   for (const w of clientWritesIn(ws, route.file, route.handler, route.path)) {
     if (w.kind !== 'construct' && w.kind !== 'validate') continue;

@@ -208,7 +208,7 @@ function finding(ws: Workspace, route: Route, w: ClientWrite, owned: OwnedModel 
   const target = owned ? `a \`${owned.name}\`` : w.target ? `\`${w.target.text}\`` : 'the rows';
   const related: RelatedLocation[] = [];
   const inHandler = w.fn.node.id === route.handler.node.id && w.file === route.file;
-  if (!inHandler) related.push({ file: route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\`` });
+  if (!inHandler) related.push({ file: route.decoratorFile ?? route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\`` });
   if (w.data.model) {
     const field = w.data.model.cls.fields.get(column);
     related.push({ file: w.data.model.file, range: rangeOf(field?.node ?? w.data.model.cls.node), message: `\`${w.data.model.cls.name}\` lets the client send \`${column}\`` });

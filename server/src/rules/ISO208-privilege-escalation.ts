@@ -219,7 +219,7 @@ function privilegeWrites(ws: Workspace, route: Route): Finding[] {
     const exposed = columns.filter((c) => exposes(ws, w, c));
     if (exposed.length === 0) continue;
     const model = modelClassByName(ws, w.modelClass)!;
-    const related: RelatedLocation[] = [{ file: route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\` has no role check` }];
+    const related: RelatedLocation[] = [{ file: route.decoratorFile ?? route.file, range: rangeOf(route.decorator), message: `route \`${route.method} ${route.path}\` has no role check` }];
     if (w.data.model) {
       const field = w.data.model.cls.fields.get(exposed[0]);
       related.push({ file: w.data.model.file, range: rangeOf(field?.node ?? w.data.model.cls.node), message: `\`${w.data.model.cls.name}\` lets the client send \`${exposed[0]}\`` });
@@ -310,13 +310,17 @@ function adminRoute(ws: Workspace, route: Route): Finding[] {
   if (!why) return [];
   const related: RelatedLocation[] = [];
   if (auth.dependency) related.push({ file: auth.dependency.file, range: auth.dependency.range, message: `authentication only (\`${short(auth.dependency.qualified)}\`), no privilege test` });
+  // Reported on the decorator, in its own file: `app.add_api_route(...)` may register the handler from another one,
+  // and the fix edits that call (and that file's imports).
+  const site = route.decoratorFile ?? route.file;
+  const siteModel = site === route.file ? model : ws.model(site);
   return [{
-    file: route.file,
+    file: site,
     node: route.decorator,
     messageId: 'adminRoute',
     data: { method: route.method, path: route.path, why },
     related,
-    fix: roleCheckFix(ws, model, route),
+    fix: siteModel ? roleCheckFix(ws, siteModel, route) : undefined,
   }];
 }
 

@@ -29,6 +29,8 @@ export interface Route {
   path: string;
   /** The decorator call (or the `add_api_route(...)` call). */
   decorator: Node;
+  /** The file holding `decorator`: the handler's own, except for an `add_api_route(...)` made in another file. */
+  decoratorFile?: string;
   /** Dependencies that reach the route from its decorator, its router, include chains and the app. */
   dependencies: DependencyRef[];
   /** The key of the instance the route is declared on (`app.api.routes.items.router`). */
@@ -125,7 +127,7 @@ function buildGraph(ws: Workspace): AppGraph {
   // there is nothing to find, and code that is not a FastAPI app is not parsed (the standard library's tests match
   // the route text with `@mock.patch(...)`).
   if (instances.size === 0) return { instances, includes, routes: [] };
-  const declared: { file: string; model: ModuleModel; handler: FunctionInfo; method: string; path: string; decorator: Node; instance: string; deps: DependencyRef[] }[] = [];
+  const declared: { file: string; model: ModuleModel; handler: FunctionInfo; method: string; path: string; decorator: Node; decoratorFile: string; instance: string; deps: DependencyRef[] }[] = [];
   for (const f of ws.filesMentioning(ROUTE_TEXT)) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
@@ -161,6 +163,7 @@ function buildGraph(ws: Workspace): AppGraph {
           method: attr === 'add_api_websocket_route' ? 'WEBSOCKET' : methodsOf(args.keywords.get('methods')),
           path: pathText(ws, model, args.keywords.get('path') ?? args.positional[0]) ?? '',
           decorator: call,
+          decoratorFile: f.path,
           instance,
           deps: dependencyList(model, f.path, args.keywords.get('dependencies'), 'decorator'),
         });
@@ -183,6 +186,7 @@ function buildGraph(ws: Workspace): AppGraph {
           method: method === 'API_ROUTE' ? methodsOf(args.keywords.get('methods')) : method,
           path: pathText(ws, model, args.keywords.get('path') ?? args.positional[0]) ?? '',
           decorator: dec,
+          decoratorFile: f.path,
           instance,
           deps: dependencyList(model, f.path, args.keywords.get('dependencies'), 'decorator'),
         });
@@ -199,6 +203,7 @@ function buildGraph(ws: Workspace): AppGraph {
         method: d.method,
         path: joinPath(mount.prefix, d.path),
         decorator: d.decorator,
+        decoratorFile: d.decoratorFile,
         dependencies: [...mount.dependencies, ...d.deps],
         instance: d.instance,
         app: mount.app,
