@@ -315,6 +315,9 @@ export class Workspace {
    * workspace (`file`, `model`, `allFiles`, `filesMentioning`, `fileForModule`/`locate`, other memos); compute must
    * not close over models or files obtained outside it (they would be read untracked). A value filled after
    * compute returns must be a `cache` (an empty Map or Set returned here is taken as one).
+   * Granularity is what makes an edit cheap: a memo that walks `allFiles()` is recomputed after every edit, while
+   * an index assembled from one memo per file (`memo(\`idx:${path}\`, ...)`, plain data, over `filesMentioning`)
+   * recomputes only the edited file's part.
    */
   memo<T>(key: string, compute: () => T): T {
     return this.memos.get(key, compute);
