@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initParser } from '../../server/src/python/parser';
 import { Analyzer, type Logger } from '../../server/src/lsp/analysis';
-import { Folder } from '../../server/src/lsp/folders';
+import { Folder, FolderWorkspace } from '../../server/src/lsp/folders';
 import { cacheDirOption, IndexCache, workspaceStateKey, type FileStat } from '../../server/src/lsp/index-cache';
 import { contentHash, indexFolder } from '../../server/src/lsp/indexer';
 import { Workspace } from '../../server/src/workspace/workspace';
@@ -295,6 +295,25 @@ describe('index cache: indexing and analysis', () => {
     assert.match(third.checkpoint()!, /no results for this state/);
     assert.ok(third.analyze(analyzer, tasks).findings.every((f) => f.code === 'SEC305'));
     third.dispose();
+  });
+
+  it('FolderWorkspace counts the calls that change what the analysis sees, and only those', () => {
+    const ws = new FolderWorkspace('/w');
+    ws.setFile('/w/a.py', 'x = 1\n');
+    ws.setFile('/w/requirements.txt', 'pyjwt\n');
+    ws.setFileLazy('/w/b.py', contentHash('y = 2\n'), () => 'y = 2\n');
+    const base = ws.changes;
+    assert.equal(base, 3);
+    ws.setFile('/w/a.py', 'x = 1\n');
+    ws.setFile('/w/b.py', 'y = 2\n');
+    ws.setFile('/w/requirements.txt', 'pyjwt\n');
+    ws.removeFile('/w/absent.py');
+    assert.equal(ws.changes, base, 'the same texts again and removing what is not there change nothing');
+    ws.setFile('/w/a.py', 'x = 2\n');
+    ws.setFile('/w/requirements.txt', 'pyjwt==2.9.0\n');
+    ws.removeFile('/w/b.py');
+    ws.settingsChanged();
+    assert.equal(ws.changes, base + 4);
   });
 
   it('the state key covers file contents, the file set, non-Python files and settings, and no file text', () => {
