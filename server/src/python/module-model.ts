@@ -9,9 +9,9 @@ import {
   children,
   descendantsInScope,
   dottedName,
+  firstNestedDefinitions,
   literalValue,
   stringValue,
-  walk,
   type Literal,
 } from './syntax';
 
@@ -380,46 +380,48 @@ export class ModuleModel {
   // ---- construction -----------------------------------------------------------------------------
 
   private collectImports(): void {
-    walk(this.root, (n) => {
-      if (n.type === 'import_statement') {
-        for (const c of children(n)) {
-          if (c.type === 'dotted_name') {
-            // `import a.b.c` binds `a`, which refers to package `a`.
-            const head = c.text.split('.')[0];
-            this.imports.set(head, { local: head, target: head, node: n });
-          } else if (c.type === 'aliased_import') {
-            const name = c.childForFieldName('name')?.text;
-            const alias = c.childForFieldName('alias')?.text;
-            if (name && alias) this.imports.set(alias, { local: alias, target: name, node: n });
-          }
+    for (const n of this.root.descendantsOfType(['import_statement', 'import_from_statement'])) {
+      if (n && isStatementLevel(n)) this.collectImport(n);
+    }
+  }
+
+  private collectImport(n: Node): void {
+    // Imports are statements anywhere a statement can be (functions, try, if); the last binding wins.
+    if (n.type === 'import_statement') {
+      for (const c of children(n)) {
+        if (c.type === 'dotted_name') {
+          // `import a.b.c` binds `a`, which refers to package `a`.
+          const head = c.text.split('.')[0];
+          this.imports.set(head, { local: head, target: head, node: n });
+        } else if (c.type === 'aliased_import') {
+          const name = c.childForFieldName('name')?.text;
+          const alias = c.childForFieldName('alias')?.text;
+          if (name && alias) this.imports.set(alias, { local: alias, target: name, node: n });
         }
-        return false;
       }
-      if (n.type === 'import_from_statement') {
-        const moduleNode = n.childForFieldName('module_name');
-        if (!moduleNode) return false;
-        let from = moduleNode.text;
-        if (moduleNode.type === 'relative_import') {
-          const prefix = children(moduleNode).find((c) => c.type === 'import_prefix')?.text ?? '';
-          const rest = children(moduleNode).find((c) => c.type === 'dotted_name')?.text ?? '';
-          from = this.resolveRelative(prefix.length, rest);
-        }
-        for (const c of n.childrenForFieldName('name')) {
-          if (!c) continue;
-          if (c.type === 'dotted_name') {
-            this.imports.set(c.text, { local: c.text, target: join(from, c.text), node: n });
-          } else if (c.type === 'aliased_import') {
-            const name = c.childForFieldName('name')?.text;
-            const alias = c.childForFieldName('alias')?.text;
-            if (name && alias) this.imports.set(alias, { local: alias, target: join(from, name), node: n });
-          }
-        }
-        return false;
+      return;
+    }
+    if (n.type === 'import_from_statement') {
+      const moduleNode = n.childForFieldName('module_name');
+      if (!moduleNode) return;
+      let from = moduleNode.text;
+      if (moduleNode.type === 'relative_import') {
+        const prefix = children(moduleNode).find((c) => c.type === 'import_prefix')?.text ?? '';
+        const rest = children(moduleNode).find((c) => c.type === 'dotted_name')?.text ?? '';
+        from = this.resolveRelative(prefix.length, rest);
       }
-      // Imports only appear as statements; skip expression subtrees quickly.
-      return n.type === 'module' || n.type === 'block' || n.type.endsWith('_statement') || n.type.endsWith('_definition') ||
-        n.type === 'decorated_definition' || n.type.endsWith('_clause') || n.type === 'else_clause';
-    });
+      for (const c of n.childrenForFieldName('name')) {
+        if (!c) continue;
+        if (c.type === 'dotted_name') {
+          this.imports.set(c.text, { local: c.text, target: join(from, c.text), node: n });
+        } else if (c.type === 'aliased_import') {
+          const name = c.childForFieldName('name')?.text;
+          const alias = c.childForFieldName('alias')?.text;
+          if (name && alias) this.imports.set(alias, { local: alias, target: join(from, name), node: n });
+        }
+      }
+      return;
+    }
   }
 
   private collectDefinitions(container: Node, prefix: string, className: string | undefined, atModuleLevel: boolean): void {
@@ -492,15 +494,7 @@ export class ModuleModel {
     if (info.topLevel) this.topLevelDefs.add(name);
     // Nested functions (decorator factories, closures) are recorded too.
     // `descendantsInScope` stops at nested definitions without returning them, so collect the first level here.
-    const nested: Node[] = [];
-    walk(body, (n) => {
-      if (n.type === 'function_definition' || n.type === 'class_definition') {
-        nested.push(n);
-        return false;
-      }
-      return n.type !== 'lambda';
-    });
-    for (const inner of nested) {
+    for (const inner of firstNestedDefinitions(body)) {
       if (inner.id === node.id) continue;
       const stmt = inner.parent?.type === 'decorated_definition' ? inner.parent : inner;
       this.collectStatement(stmt, `${info.qualname}.`, undefined, false);
@@ -619,4 +613,16 @@ export class ModuleModel {
 
 function join(a: string, b: string): string {
   return a ? `${a}.${b}` : b;
+}
+
+/**
+ * True when every ancestor of `n` is a statement container (module, block, statement, definition, clause): the
+ * imports the module binds. An import inside an ERROR node of a broken file is not one.
+ */
+function isStatementLevel(n: Node): boolean {
+  for (let p = n.parent; p; p = p.parent) {
+    const t = p.type;
+    if (!(t === 'module' || t === 'block' || t.endsWith('_statement') || t.endsWith('_definition') || t === 'decorated_definition' || t.endsWith('_clause'))) return false;
+  }
+  return true;
 }

@@ -65,14 +65,25 @@ function cachedList(node: Node, key: string, compute: () => Node[]): readonly No
  * are cached per tree: the returned array is shared, callers must not change it.
  */
 export function descendantsInScope(scope: Node, types: string | readonly string[]): readonly Node[] {
+  return descendantsOutside(scope, types, NESTED_SCOPES, 'scope');
+}
+
+const DEFINITIONS: readonly string[] = ['function_definition', 'class_definition'];
+
+/** Like descendantsInScope, but looking inside lambdas (they are expressions of this scope); cached the same way. */
+export function descendantsInBody(scope: Node, types: string | readonly string[]): readonly Node[] {
+  return descendantsOutside(scope, types, DEFINITIONS, 'body');
+}
+
+function descendantsOutside(scope: Node, types: string | readonly string[], nested: readonly string[], kind: string): readonly Node[] {
   const wanted = typeof types === 'string' ? [types] : types;
-  return cachedList(scope, `scope:${wanted.join(',')}`, () => {
-    const query = [...new Set([...wanted, ...NESTED_SCOPES])];
+  return cachedList(scope, `${kind}:${wanted.join(',')}`, () => {
+    const query = [...new Set([...wanted, ...nested])];
     const found: Node[] = [];
     let skipUntil = -1;
     for (const n of scope.descendantsOfType(query)) {
       if (!n || n.startIndex < skipUntil) continue;
-      if (n.id !== scope.id && NESTED_SCOPES.includes(n.type)) {
+      if (n.id !== scope.id && nested.includes(n.type)) {
         skipUntil = n.endIndex;
         continue;
       }
@@ -80,6 +91,21 @@ export function descendantsInScope(scope: Node, types: string | readonly string[
     }
     return found;
   });
+}
+
+/**
+ * The function and class definitions directly inside `body`: not those nested in them, nor any inside a lambda, in
+ * document order. One `descendantsOfType` call; nested extents are skipped.
+ */
+export function firstNestedDefinitions(body: Node): Node[] {
+  const out: Node[] = [];
+  let skipUntil = -1;
+  for (const n of body.descendantsOfType(['function_definition', 'class_definition', 'lambda'])) {
+    if (!n || n.startIndex < skipUntil || n.id === body.id) continue;
+    skipUntil = n.endIndex;
+    if (n.type !== 'lambda') out.push(n);
+  }
+  return out;
 }
 
 /** All descendants of the given types, nested scopes included, in document order; cached like descendantsInScope. */

@@ -14,7 +14,7 @@ import { identityExpressions, paramKind, scopeIdentity, type IdentityInfo, type 
 import { modelClassByName, ownedModelByName, ownedModels, type OwnedModel } from './owned-models';
 import { lookupCallable, resolveCallTarget } from './symbols';
 import { mentionsPrivilege, privilegeGuardsIn, routeRoleCheck } from './role-checks';
-import { callArguments, children, contains, descendantsInScope, dottedName, walk } from '../python/syntax';
+import { callArguments, children, contains, descendantsInBody, descendantsInScope, descendantsOf, dottedName, walk } from '../python/syntax';
 
 const MAX_DEPTH = 3;
 
@@ -450,6 +450,9 @@ function holderNames(locals: Map<string, Node[]>, nodes: Node[]): Set<string> {
 
 function referencesAny(node: Node, names: Set<string>): boolean {
   if (names.size === 0) return false;
+  // A name that is not in the text is not referenced: the common case, without visiting the nodes.
+  const text = node.text;
+  if (![...names].some((n) => text.includes(n))) return false;
   let found = false;
   walk(node, (n) => {
     if (found) return false;
@@ -579,17 +582,13 @@ function isExecuted(scope: Node, chain: Node, holders: Set<string>, kind: QueryK
   const p = chain.parent;
   if (p && (p.type === 'argument_list' || p.type === 'return_statement' || p.type === 'await' || p.type === 'keyword_argument')) return true;
   if (holders.size === 0) return false;
-  let used = false;
-  walk(scope, (n) => {
-    if (used) return false;
-    if (n.type === 'identifier' && holders.has(n.text)) {
-      const parent = n.parent;
-      if (parent?.type === 'argument_list' || parent?.type === 'return_statement' || parent?.type === 'keyword_argument') used = true;
-      if (parent?.type === 'attribute' && parent.childForFieldName('object')?.id === n.id) used = true;
-    }
-    return undefined;
-  });
-  return used;
+  for (const n of descendantsOf(scope, 'identifier')) {
+    if (!holders.has(n.text)) continue;
+    const parent = n.parent;
+    if (parent?.type === 'argument_list' || parent?.type === 'return_statement' || parent?.type === 'keyword_argument') return true;
+    if (parent?.type === 'attribute' && parent.childForFieldName('object')?.id === n.id) return true;
+  }
+  return false;
 }
 
 // ---- loads by id ----------------------------------------------------------------------------------------
@@ -839,23 +838,33 @@ function writesIn(ws: Workspace, f: FlowFunction): WriteInfo[] {
 }
 
 function ownedReferences(ws: Workspace, f: FlowFunction): { model: OwnedModel; node: Node; where: FlowFunction }[] {
-  const out: { model: OwnedModel; node: Node; where: FlowFunction }[] = [];
   // Most functions name no owned model at all; a text check avoids resolving every identifier.
   const names = ws.memo('iso:owned-names', () => ownedModels(ws).map((m) => m.name));
   const text = f.fn.body.text;
-  if (!names.some((n) => text.includes(n))) return out;
-  walk(f.fn.body, (n) => {
-    if (n.id !== f.fn.body.id && (n.type === 'function_definition' || n.type === 'class_definition')) return false;
-    if (n.type === 'identifier' || n.type === 'attribute') {
-      const p = n.parent;
-      if (p?.type === 'attribute' && p.childForFieldName('attribute')?.id === n.id) return false;
-      const owned = ownedModelByName(ws, f.model.resolve(n));
-      if (owned) {
-        out.push({ model: owned, node: n, where: f });
-        return false;
-      }
+  if (!names.some((n) => text.includes(n))) return [];
+  // The references depend on the function only; every route reaching a helper asks again.
+  const cache = ws.memo('iso:owned-references', () => new Map<string, { model: OwnedModel; node: Node }[]>());
+  const key = `${f.file}:${f.fn.body.startIndex}`;
+  let refs = cache.get(key);
+  if (!refs) cache.set(key, (refs = ownedReferencesIn(ws, f.model, f.fn.body)));
+  return refs.map((r) => ({ ...r, where: f }));
+}
+
+/** Names and dotted names resolving to an owned model, outermost first, outside nested definitions. */
+function ownedReferencesIn(ws: Workspace, model: ModuleModel, body: Node): { model: OwnedModel; node: Node }[] {
+  const out: { model: OwnedModel; node: Node }[] = [];
+  let skipUntil = -1;
+  for (const n of descendantsInBody(body, ['identifier', 'attribute'])) {
+    // Inside a reference already found: its parts are not references of their own.
+    if (n.startIndex < skipUntil) continue;
+    const p = n.parent;
+    // `user_id` in `task.user_id` is an attribute name, not a reference.
+    if (p?.type === 'attribute' && p.childForFieldName('attribute')?.id === n.id) continue;
+    const owned = ownedModelByName(ws, model.resolve(n));
+    if (owned) {
+      out.push({ model: owned, node: n });
+      skipUntil = n.endIndex;
     }
-    return undefined;
-  });
+  }
   return out;
 }
