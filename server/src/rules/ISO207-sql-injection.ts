@@ -170,10 +170,15 @@ function sinkOf(model: ModuleModel, call: Node): Sink | undefined {
 /** `text()` / `literal_column()` resolve to `sqlalchemy.`/`sqlmodel.` names through this file's imports. */
 const SQLALCHEMY_TEXT_SINK = /\b(text|literal_column)\b/;
 const SQLALCHEMY = /sqlalchemy|sqlmodel/;
+/**
+ * A method call `.name(`: between the name and `(` Python allows blanks and continuations, and inside brackets
+ * newlines and comments too. An attribute that is not called (`self.raw`) is not a sink.
+ */
+const methodCall = (names: string) => new RegExp(String.raw`\.[\s\\]*(?:${names})(?:\s|\\|#[^\n]*)*\(`);
 /** Method sinks whose text is SQL whatever it looks like (`alwaysSql`). */
-const ALWAYS_SQL_METHOD = /\.[\s\\]*(exec_driver_sql|executescript)\b/;
+const ALWAYS_SQL_METHOD = methodCall('exec_driver_sql|executescript');
 /** The other method sinks (`EXECUTE_METHODS`, `FETCH_METHODS`): reported only when the constant text looks like SQL. */
-const SQL_METHOD = /\.[\s\\]*(execute|executemany|raw|fetch_all|fetch_one|fetch_val|iterate|fetch|fetchrow|fetchval)\b/;
+const SQL_METHOD = methodCall('execute|executemany|raw|fetch_all|fetch_one|fetch_val|iterate|fetch|fetchrow|fetchval');
 /**
  * A keyword `SQL_SHAPE` cannot match without, with the boundaries it has in the string contents that
  * `looksLikeSql` joins by spaces: after a non-word character, or after an escape sequence (`"\nWHERE"`) for a
