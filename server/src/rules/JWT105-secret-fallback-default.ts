@@ -6,7 +6,8 @@ import { ensureImport } from '../python/edits';
 import { removeElementEdit } from '../python/jwt-decode';
 import { blockRaises, guardedByRaise } from '../python/jwt-guards';
 import { callArguments, children, descendantsInScope, isFString, isStringLike, rangeOf, stringValue } from '../python/syntax';
-import { isSecretLikeName, isSettingsClass, jwtKeyUses, keyOrigin, type KeyOrigin } from '../workspace/jwt-values';
+import { isSecretLikeName, isSettingsClass, jwtKeyUses, keyOrigin, textMayNameSecret, withoutStringSeams, type KeyOrigin } from '../workspace/jwt-values';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'envFallback' | 'settingsDefault' | 'setdefault';
 
@@ -75,6 +76,7 @@ any environment that relied on the fallback (local development, CI) must set the
 - [OWASP: Secrets Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html)
 - [CWE-1188: Initialization of a Resource with an Insecure Default](https://cwe.mitre.org/data/definitions/1188.html)
 `,
+  prescan: (file, ws) => mayReportIn(file, ws),
   check(ctx) {
     const { model } = ctx;
     const reported = new Set<number>();
@@ -112,6 +114,57 @@ any environment that relied on the fallback (local development, CI) must set the
     }
   },
 });
+
+/**
+ * Where the rule can report (checked before parsing). A JWT key read from the environment in this file with a
+ * fallback (the key use may be in another file; a settings field it names counts too). Otherwise every report
+ * needs an environment reader or a settings class, and a secret-like name written here:
+ * - an env read's callee resolves (through this file's imports, or its own definitions when the file is that
+ *   module) to `os.getenv`, `os.environ.get`/`.setdefault`, `decouple.config`, a `Config`/`AutoConfig`/
+ *   `RepositoryEnv` instance or environs' `Env`, each of which this file spells (ENV_READER);
+ * - `isSettingsClass` ends at a base named `BaseSettings`, written in some workspace file (the base may be a class
+ *   of another file that derives from it);
+ * - the name is the variable string, the name the read is assigned to, or the field's name. A bare `key` (written
+ *   in most code) counts only where it can be one of those: the string `"key"`, the target of an assignment of an
+ *   env reader (`key = os.getenv(...)`, or annotated), or an annotated class field.
+ */
+function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
+  const text = file.text;
+  const reads = ENV_READER.test(text) || (/environ/.test(text) && /setdefault/.test(text)) || ENV_READER_MODULE.test(file.moduleName);
+  const settings = CLASS_TEXT.test(text) && ws.filesMentioning(/BaseSettings/).length > 0;
+  if ((reads || settings) && (textMayNameSecret(text) || mayNameKey(text, reads, settings))) return true;
+  return envKeyFallbackIn(file, ws);
+}
+
+/** Separators inside a dotted name in brackets, where newlines and comments may come between its parts. */
+const SEP = String.raw`(?:\s|\\|#[^\r\n]*(?=[\r\n]))*`;
+/** Blanks within a logical line (a backslash continuation included). */
+const BL = String.raw`(?:[ \t\f]|\\\r?\n)`;
+/**
+ * The start of a callee that the check's function-text filter lets through (`getenv|environ|config|env\b|\.str$|
+ * \.bytes$`): a dotted name, or `Config(...)`, naming one of them before any bracket. Any character that can be in
+ * a dotted name counts (a superset of Python's identifier characters).
+ */
+const READ_CALLEE = String.raw`(?:[^\s()\[\]{}=,;:'"#\\]|${BL})*?(?:config|env|\.${BL}*(?:str|bytes)\b)`;
+const ENV_READER = new RegExp(String.raw`getenv|environ${SEP}\.${SEP}get\b|\benviron${SEP}as\b|decouple|environs|\b(?:Auto)?Config\b|\bRepositoryEnv\b`);
+/** Modules whose own definitions resolve to an env reader's qualified name (`os.getenv` inside `os`). */
+const ENV_READER_MODULE = /^(os|decouple|environs)$/;
+const CLASS_TEXT = /\bclass\b/;
+const KEY_STRING = /["']key["']/iu;
+const KEY_ASSIGNED_READ = new RegExp(String.raw`\bkey${BL}*=(?!=)${BL}*${READ_CALLEE}`, 'iu');
+const KEY_ANNOTATED = new RegExp(String.raw`\bkey${BL}*:`, 'iu');
+const ASSIGNED_READ = new RegExp(String.raw`=(?!=)${BL}*${READ_CALLEE}`, 'iu');
+
+/** A bare `key` where it can be the name: an annotated settings field, the variable string, or an env read's target. */
+function mayNameKey(text: string, reads: boolean, settings: boolean): boolean {
+  if (settings && KEY_ANNOTATED.test(text)) return true;
+  if (!reads) return false;
+  return KEY_ASSIGNED_READ.test(text) || (KEY_ANNOTATED.test(text) && ASSIGNED_READ.test(text)) || KEY_STRING.test(text) || KEY_STRING.test(withoutStringSeams(text));
+}
+
+function envKeyFallbackIn(file: WorkspaceFile, ws: Workspace): boolean {
+  return jwtKeyUses(ws).some((u) => u.origin.kind === 'env' && u.origin.file === file.path && u.origin.fallback !== undefined);
+}
 
 /** `SECRET = os.getenv(...)` / `self.secret = ...` / `secret: str = ...`: the name the read is stored in. */
 function assignedName(call: Node): string | undefined {

@@ -3,11 +3,12 @@ import { defineRule, type RuleContext } from './rule';
 import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
 import type { Fix, TextEdit } from '../core/types';
 import { ensureImport } from '../python/edits';
-import { jwtCallsIn } from '../python/jwt-libs';
+import { allJwtCalls, JWT_LIBRARY_TEXT, jwtCallsIn } from '../python/jwt-libs';
 import { valueOf } from '../python/jwt-decode';
 import { blockRaises, catchesJwtErrors, caughtExceptions, exceptionName, guardedByRaise } from '../python/jwt-guards';
 import { callArguments, children, descendantsInScope, dottedName, enclosingFunction, indentOf, literalValue, rangeOf } from '../python/syntax';
 import { callSitesOf, functionDecodesJwt, type CallSite } from '../workspace/jwt-helpers';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'returnsNone' | 'returnsDefault' | 'passes' | 'continues' | 'autoError';
 
@@ -90,6 +91,7 @@ middleware (an \`HTTPException\` raised there becomes a 500) or in modules that 
 - [OWASP: Error Handling Cheat Sheet (fail securely)](https://cheatsheetseries.owasp.org/cheatsheets/Error_Handling_Cheat_Sheet.html)
 - [CWE-636: Not Failing Securely](https://cwe.mitre.org/data/definitions/636.html)
 `,
+  prescan: (file, ws) => mayReportIn(file, ws),
   check(ctx) {
     const { model } = ctx;
     for (const tryStmt of model.root.descendantsOfType('try_statement')) {
@@ -109,6 +111,52 @@ middleware (an \`HTTPException\` raised there becomes a 500) or in modules that 
     }
   },
 });
+
+// ---- where the rule can report (checked before parsing) ---------------------------------------
+
+/**
+ * An `except` around a decode needs `try`/`except` in this file, a token-reading JWT call somewhere in the
+ * workspace (in this `try` body, or in the helper it calls: `functionDecodesJwt` ends at one) and a module that
+ * imports FastAPI/Starlette (this one, or a caller's). An `auto_error=False` scheme is built by a call that says
+ * `auto_error` in a module importing FastAPI (this file or the one the dependency is imported from).
+ */
+function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
+  if (TRY_TEXT.test(file.text) && EXCEPT_TEXT.test(file.text) && workspaceMayUseFastapi(ws) && workspaceReadsTokens(ws)) return true;
+  return ws.filesMentioning(/auto_error/).some(mayImportFastapi);
+}
+
+const TRY_TEXT = /\btry\b/;
+const EXCEPT_TEXT = /\bexcept\b/;
+const FASTAPI_TEXT = /fastapi|starlette/;
+/** A relative import inside the `fastapi`/`starlette` packages resolves to them without naming them. */
+const FASTAPI_MODULE = /^(fastapi|starlette)(\.|$)/;
+const TOKEN_READING_KINDS = new Set(['decode', 'unverified-claims', 'signing-key']);
+
+/** `usesFastapi` can hold for the file: an import target starts with `fastapi`/`starlette`. */
+function mayImportFastapi(file: WorkspaceFile): boolean {
+  return FASTAPI_TEXT.test(file.text) || FASTAPI_MODULE.test(file.moduleName);
+}
+
+function workspaceMayUseFastapi(ws: Workspace): boolean {
+  return ws.memo('JWT107:may-use-fastapi', () => ws.filesMentioning(FASTAPI_TEXT).length > 0 || ws.allFiles().some((f) => FASTAPI_MODULE.test(f.moduleName)));
+}
+
+/**
+ * Some file calls a JWT library to decode, peek at claims or fetch a signing key. Parses only the files that say
+ * `jwt`/`jose` (the classifier's own gate); a file that cannot be modelled counts, as nothing is known of it.
+ */
+function workspaceReadsTokens(ws: Workspace): boolean {
+  return ws.memo('JWT107:reads-tokens', () =>
+    ws.filesMentioning(JWT_LIBRARY_TEXT).some((f) => {
+      try {
+        const model = ws.model(f.path);
+        return !!model && allJwtCalls(model).some((c) => TOKEN_READING_KINDS.has(c.kind));
+      } catch {
+        return true;
+      }
+    }),
+  );
+}
 
 // ---- try/except around a decode ---------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import { defineRule, type RuleContext } from './rule';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import type { Fix, TextEdit } from '../core/types';
 import { callArguments, children, descendantsInScope, dictEntries, rangeOf, walk } from '../python/syntax';
-import { classifyJwtCall } from '../python/jwt-libs';
+import { classifyJwtCall, mayUseJwtLibrary } from '../python/jwt-libs';
 import { ensureImport } from '../python/edits';
 import { errorResponseAt, exceptClausesIn, isBroadCatch, isJwtException, type ErrorResponse } from '../python/auth-errors';
 import { exprKey, failureBranch, testedIn } from '../python/auth-conditions';
@@ -12,7 +12,7 @@ import { addKeywordEdit } from '../python/token-edits';
 import { calledFunction, claimNamesIn, decodeIndex, functionKey } from '../workspace/token-index';
 import { isMiddleware, isRouteHandler } from '../workspace/auth-routes';
 import { pinnedBelow } from '../workspace/pinned-versions';
-import type { Workspace } from '../workspace/workspace';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'authnStatus' | 'authnOk' | 'securityScheme' | 'authzStatus' | 'noHeader';
 
@@ -91,6 +91,7 @@ header, which only adds a response header. Security classes on old FastAPI versi
 - [RFC 6750, section 3: The WWW-Authenticate Response Header Field](https://www.rfc-editor.org/rfc/rfc6750#section-3)
 - [FastAPI: Use Old 403 Authentication Error Status Codes](https://fastapi.tiangolo.com/how-to/authentication-error-status-code/)
 `,
+  prescan: (file, ws) => mayReportIn(file, ws),
   check(ctx) {
     const { model, workspace, file } = ctx;
     const reported = new Set<string>();
@@ -109,6 +110,63 @@ header, which only adds a response header. Security classes on old FastAPI versi
     checkSecuritySchemes(ctx);
   },
 });
+
+// ---- where the rule can report (checked before parsing) -------------------------------------------
+
+/**
+ * - Authentication failures are looked for only in functions that verify: a JWT call of this file (the library's
+ *   text gate) or a call to a decoding function, of which there is none unless some function decodes.
+ * - A missing `WWW-Authenticate` header and an authorization branch answered here need an error response built
+ *   in this file: `errorResponseAt` knows `HTTPException` (also unresolved) and FastAPI/Starlette responses and
+ *   websocket exceptions, whose names resolve to `fastapi`/`starlette` only where this file can import them.
+ * - An authorization branch may raise a helper's exception instead (`helperException`): some function returns
+ *   an `HTTPException` it builds, and the branch tests a privilege attribute or an owner column here.
+ * - A 403-answering security class on an old pinned FastAPI: the class is named here and resolves to
+ *   `fastapi.security`.
+ */
+function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
+  const text = file.text;
+  // Cheapest first: on code that is not a FastAPI app each test below is one pass over the text or a memo.
+  if (mayUseJwtLibrary(text) || /HTTPException/.test(text)) return true;
+  if (mayImportFastapi(file)) {
+    if (/Response|WebSocketException/.test(text)) return true;
+    if (SCHEME_403_TEXT.test(text) && pinnedBelow(ws.pinnedVersion('fastapi'), [0, 122]) === true) return true;
+  }
+  if (someHelperReturnsHttpException(ws) && (PRIVILEGE_ATTRS.test(text) || ownerTest(ws.settingsFor(file.path).ownerColumns).test(text))) return true;
+  return decodeIndex(ws).some((d) => !!d.fn);
+}
+
+const FASTAPI_TEXT = /fastapi|starlette/;
+/** A relative import inside the `fastapi`/`starlette` packages resolves to them without naming them. */
+const FASTAPI_MODULE = /^(fastapi|starlette)(\.|$)/;
+const SCHEME_403_TEXT = /HTTPBearer|HTTPDigest|APIKeyHeader|APIKeyQuery|APIKeyCookie|OpenIdConnect/;
+
+/** A name resolved in this file can start with `fastapi`/`starlette`. */
+function mayImportFastapi(file: WorkspaceFile): boolean {
+  return FASTAPI_TEXT.test(file.text) || FASTAPI_MODULE.test(file.moduleName);
+}
+
+/**
+ * Some function of the workspace returns an `HTTPException` (what `helperException` looks for in the function a
+ * raise calls; here any `return` counts). Parses only files that say `HTTPException`, which
+ * this prescan lets through anyway (their own errors may be reported).
+ */
+function someHelperReturnsHttpException(ws: Workspace): boolean {
+  return ws.memo('JWT108:http-exception-helpers', () =>
+    ws.filesMentioning(/HTTPException/).some((f) => {
+      try {
+        const model = ws.model(f.path);
+        return !!model && model.root.descendantsOfType('return_statement').some((ret) => {
+          const value = ret ? children(ret)[0] : undefined;
+          return value?.type === 'call' && errorResponseAt(model, value)?.kind === 'http-exception';
+        });
+      } catch {
+        // Nothing is known of a file that cannot be modelled: it may hold such a helper.
+        return true;
+      }
+    }),
+  );
+}
 
 // ---- which functions verify tokens ---------------------------------------------------------------
 
@@ -373,13 +431,12 @@ function checkAuthnAnswer(ctx: RuleContext<MessageId>, reported: Set<string>, an
 // ---- authorization failures answered with 401 ----------------------------------------------------
 
 function checkAuthorizationBranches(ctx: RuleContext<MessageId>, reported: Set<string>, fn: FunctionInfo, authVars: Set<string>): void {
-  const owners = ctx.settings.ownerColumns;
-  const ownerTest = new RegExp(`\\.(${owners.map((o) => o.replace(/\W/g, '')).join('|')})\\s*!=|!=\\s*[\\w.]+\\.(${owners.map((o) => o.replace(/\W/g, '')).join('|')})\\b`);
+  const ownership = ownerTest(ctx.settings.ownerColumns);
   for (const ifStmt of descendantsInScope(fn.body, 'if_statement')) {
     const cond = ifStmt.childForFieldName('condition');
     const block = ifStmt.childForFieldName('consequence');
     if (!cond || !block) continue;
-    const isOwnership = ownerTest.test(cond.text);
+    const isOwnership = ownership.test(cond.text);
     const isRole = PRIVILEGE_ATTRS.test(cond.text) && /\bnot\b|!=|\bnot\s+in\b/.test(cond.text);
     if (!isOwnership && !isRole) continue;
     // `if not user or user.role != "admin"`: the missing-user half is an authentication failure; ambiguous.
@@ -398,6 +455,12 @@ function checkAuthorizationBranches(ctx: RuleContext<MessageId>, reported: Set<s
       });
     }
   }
+}
+
+/** `x.owner_id != user.id` / `user.id != x.owner_id` for the configured owner columns. */
+function ownerTest(owners: readonly string[]): RegExp {
+  const names = owners.map((o) => o.replace(/\W/g, '')).join('|');
+  return new RegExp(`\\.(${names})\\s*!=|!=\\s*[\\w.]+\\.(${names})\\b`);
 }
 
 // ---- 401 without WWW-Authenticate -----------------------------------------------------------------

@@ -334,6 +334,75 @@ export function isSecretLikeName(name: string): boolean {
   return /secret/.test(n) || /(^|_)(jwt|signing|private|hmac|auth|token|encryption)_?key$/.test(n) || n === 'key' || /^jwt_?key/.test(n);
 }
 
+/**
+ * A cheap text test for prescans: could `text` write a name other than a bare `key` that `isSecretLikeName`
+ * accepts (an identifier, or a string used as a name: a dict key, `os.getenv("JWT_SECRET")`)? A superset: each
+ * word of the text is tested without the exclusions. A bare `key` is everywhere (`sorted(key=...)`), so callers
+ * test it where it counts for them. Python joins adjacent string literals (`"JWT_" "SECRET"`), so the words are
+ * also read with such seams removed (`withoutStringSeams`). `/iu` because `toLowerCase` maps the Kelvin sign to `k`.
+ */
+export function textMayNameSecret(text: string): boolean {
+  return hasSecretWord(text) || (STRING_SEAM.test(text) && hasSecretWord(withoutStringSeams(text)));
+}
+
+/** `text` with the seams between implicitly joined string literals removed: `"JWT_" "SECRET"` reads `"JWT_SECRET"`. */
+export function withoutStringSeams(text: string): string {
+  return text.replace(STRING_SEAM_G, '');
+}
+
+/** `isSecretLikeName`'s positive patterns but a bare `key`, on a word and without its exclusions. */
+const SECRET_WORD = /secret|(^|_)(jwt|signing|private|hmac|auth|token|encryption)_?key$|^jwt_?key/iu;
+const SECRET_OR_KEY = /secret|key/giu;
+/** A character Python allows in an identifier after the first (letters, digits, marks, connectors). */
+const WORD_CHAR = /[\p{L}\p{N}\p{M}\p{Pc}]/u;
+/**
+ * A closing quote, then what may separate implicitly joined literals (blanks, newlines, backslash continuations,
+ * comments), then an opening quote with its prefix. Each repetition starts with its own character (a comment runs
+ * to its newline), so a failed try backtracks linearly, never over every split of `#####`.
+ */
+const STRING_SEAM_SOURCE = `["'](?:[ \\t\\f\\r\\n\\\\]|#[^\\r\\n]*(?=[\\r\\n]))*[rRbBuUfF]{0,2}["']`;
+const STRING_SEAM = new RegExp(STRING_SEAM_SOURCE);
+const STRING_SEAM_G = new RegExp(STRING_SEAM_SOURCE, 'g');
+
+/**
+ * Whether a whole word around some `secret`/`key` of `text` passes SECRET_WORD. Linear: each word is read once.
+ * The word class may be narrower than Python's identifiers, never wider: a shorter word only passes more often.
+ */
+function hasSecretWord(text: string): boolean {
+  const re = new RegExp(SECRET_OR_KEY.source, SECRET_OR_KEY.flags);
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    let start = m.index;
+    let end = m.index + m[0].length;
+    for (let w = wordCharBefore(text, start); w > 0; w = wordCharBefore(text, start)) start -= w;
+    for (let w = wordCharAt(text, end); w > 0; w = wordCharAt(text, end)) end += w;
+    if (SECRET_WORD.test(text.slice(start, end))) return true;
+    re.lastIndex = end;
+  }
+  return false;
+}
+
+/** The length (1 or 2 code units) of the word character starting at `i`, or 0. */
+function wordCharAt(text: string, i: number): number {
+  if (i >= text.length) return 0;
+  const c = text.charCodeAt(i);
+  if (c < 128) return isAsciiWordChar(c) ? 1 : 0;
+  const cp = text.codePointAt(i)!;
+  return WORD_CHAR.test(String.fromCodePoint(cp)) ? (cp > 0xffff ? 2 : 1) : 0;
+}
+
+/** The length of the word character ending just before `i`, or 0. */
+function wordCharBefore(text: string, i: number): number {
+  if (i <= 0) return 0;
+  const c = text.charCodeAt(i - 1);
+  if (c < 128) return isAsciiWordChar(c) ? 1 : 0;
+  const pair = c >= 0xdc00 && c <= 0xdfff && i >= 2 && text.charCodeAt(i - 2) >= 0xd800 && text.charCodeAt(i - 2) <= 0xdbff;
+  return wordCharAt(text, pair ? i - 2 : i - 1) === (pair ? 2 : 1) ? (pair ? 2 : 1) : 0;
+}
+
+function isAsciiWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
 /** Placeholder / documentation keys that must never sign real tokens. */
 export const SAMPLE_SECRETS: ReadonlySet<string> = new Set([
   '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7',
