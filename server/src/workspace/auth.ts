@@ -194,7 +194,22 @@ function looksUpSessionToken(fn: FunctionInfo): boolean {
  * The dependency a parameter is declared with: `Depends(f)`, `Security(f)`, `Annotated[T, Depends(f)]`, a local
  * alias of one, or an alias imported from another file (`user: CurrentUser`).
  */
-export function paramDependency(ws: Workspace, model: ModuleModel, param: ParamInfo): { qualified: string; node: Node; alias?: string } | undefined {
+export function paramDependency(ws: Workspace, model: ModuleModel, param: ParamInfo): ParamDependency | undefined {
+  // Asked of the same parameters by routes, verdicts, flows and role checks; `param` belongs to its model, so the
+  // cache entry goes with the model, and the memo with any change (an alias can live in another file).
+  const cache = ws.memo('auth:param-dependency', () => new WeakMap<ParamInfo, ParamDependency | null>());
+  let hit = cache.get(param);
+  if (hit === undefined) cache.set(param, (hit = computeParamDependency(ws, model, param) ?? null));
+  return hit ?? undefined;
+}
+
+export interface ParamDependency {
+  qualified: string;
+  node: Node;
+  alias?: string;
+}
+
+function computeParamDependency(ws: Workspace, model: ModuleModel, param: ParamInfo): ParamDependency | undefined {
   const marker = param.marker;
   if (marker && (marker.kind === 'Depends' || marker.kind === 'Security')) {
     // `Depends()` with no argument depends on the annotation's class.

@@ -780,57 +780,66 @@ function usesOf(f: FlowFunction, names: Set<string>, direct?: Node): ObjectUse[]
 // ---- writes and references -----------------------------------------------------------------------------
 
 function writesIn(ws: Workspace, f: FlowFunction): WriteInfo[] {
-  const out: WriteInfo[] = [];
-  for (const n of descendantsInScope(f.fn.body, ['call', 'assignment'])) {
+  // The writes depend on the function only; every route reaching a helper asks again.
+  const cache = ws.memo('iso:writes', () => new Map<string, Omit<WriteInfo, 'where'>[]>());
+  const key = `${f.file}:${f.fn.body.startIndex}`;
+  let writes = cache.get(key);
+  if (!writes) cache.set(key, (writes = writesOf(ws, f.model, f.fn.body)));
+  return writes.map((w) => ({ ...w, where: f }));
+}
+
+function writesOf(ws: Workspace, model: ModuleModel, body: Node): Omit<WriteInfo, 'where'>[] {
+  const out: Omit<WriteInfo, 'where'>[] = [];
+  for (const n of descendantsInScope(body, ['call', 'assignment'])) {
     if (n.type === 'assignment') {
       const left = n.childForFieldName('left');
-      if (left?.type === 'attribute') out.push({ kind: 'attribute', node: n, where: f, target: dottedName(left.childForFieldName('object')) });
+      if (left?.type === 'attribute') out.push({ kind: 'attribute', node: n, target: dottedName(left.childForFieldName('object')) });
       continue;
     }
     const fn = n.childForFieldName('function');
     const args = callArguments(n);
     const first = args.positional[0];
     if (fn?.type === 'identifier' && fn.text === 'setattr') {
-      out.push({ kind: 'setattr', node: n, where: f, target: dottedName(first) });
+      out.push({ kind: 'setattr', node: n, target: dottedName(first) });
       continue;
     }
     if (fn?.type !== 'attribute') {
-      const owned = ownedModelByName(ws, f.model.resolve(fn));
-      if (owned) out.push({ kind: 'create', node: n, where: f, model: owned });
+      const owned = ownedModelByName(ws, model.resolve(fn));
+      if (owned) out.push({ kind: 'create', node: n, model: owned });
       continue;
     }
     const method = fn.childForFieldName('attribute')?.text ?? '';
     const object = fn.childForFieldName('object');
-    const ownedObject = ownedModelByName(ws, f.model.resolve(object));
+    const ownedObject = ownedModelByName(ws, model.resolve(object));
     switch (method) {
       case 'add':
       case 'add_all':
       case 'merge':
-        out.push({ kind: 'add', node: n, where: f, target: dottedName(first) });
+        out.push({ kind: 'add', node: n, target: dottedName(first) });
         break;
       case 'delete':
-        out.push({ kind: 'delete', node: n, where: f, target: dottedName(first) ?? dottedName(object) });
+        out.push({ kind: 'delete', node: n, target: dottedName(first) ?? dottedName(object) });
         break;
       case 'commit':
-        out.push({ kind: 'commit', node: n, where: f });
+        out.push({ kind: 'commit', node: n });
         break;
       case 'sqlmodel_update':
-        out.push({ kind: 'sqlmodel_update', node: n, where: f, target: dottedName(object) });
+        out.push({ kind: 'sqlmodel_update', node: n, target: dottedName(object) });
         break;
       case 'model_validate':
       case 'from_orm':
       case 'parse_obj':
-        if (ownedObject) out.push({ kind: 'model_validate', node: n, where: f, model: ownedObject });
+        if (ownedObject) out.push({ kind: 'model_validate', node: n, model: ownedObject });
         break;
       case 'create':
-        if (ownedObject) out.push({ kind: 'create', node: n, where: f, model: ownedObject });
+        if (ownedObject) out.push({ kind: 'create', node: n, model: ownedObject });
         break;
       case 'update':
       case 'update_from_dict':
-        out.push({ kind: 'update', node: n, where: f, target: dottedName(object), model: ownedObject });
+        out.push({ kind: 'update', node: n, target: dottedName(object), model: ownedObject });
         break;
       case 'save':
-        out.push({ kind: 'save', node: n, where: f, target: dottedName(object) });
+        out.push({ kind: 'save', node: n, target: dottedName(object) });
         break;
     }
   }
