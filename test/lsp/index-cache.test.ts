@@ -324,11 +324,11 @@ describe('index cache: indexing and analysis', () => {
       return 'a';
     });
     ws.setFile('/w/requirements.txt', 'pyjwt==2.9.0\n');
-    const settings = (dir: string) => ({ dir: dir === '/w' ? 'root' : 'other' });
+    const settings = (dir: string) => (dir === '/w' ? 'root settings' : 'other settings');
     const key = workspaceStateKey(ws, settings);
     assert.equal(loads, 0);
     assert.equal(workspaceStateKey(ws, settings), key, 'deterministic');
-    assert.notEqual(workspaceStateKey(ws, () => ({ select: ['JWT'] })), key, 'settings');
+    assert.notEqual(workspaceStateKey(ws, () => '{"select":["JWT"]}'), key, 'settings');
     ws.setFile('/w/requirements.txt', 'pyjwt==1.7.0\n');
     const key2 = workspaceStateKey(ws, settings);
     assert.notEqual(key2, key, 'a non-Python file');

@@ -32,7 +32,8 @@ export class FolderWorkspace extends Workspace {
   override setFileLazy(filePath: string, hash: string, load: () => string): void {
     const before = this.file(filePath);
     super.setFileLazy(filePath, hash, load);
-    if (this.file(filePath) !== before) this.changes++;
+    // A new file always changes the state (the common case during an index: one lookup only).
+    if (!before || this.file(filePath) !== before) this.changes++;
   }
 
   override removeFile(filePath: string): void {
@@ -76,7 +77,14 @@ export class Folder {
    */
   checkpoint(): string | undefined {
     if (!this.cache) return undefined;
-    const state = workspaceStateKey(this.workspace, (dir) => this.settings.forDirectory(dir));
+    // Folders usually share one resolved settings object: each is serialized once.
+    const json = new Map<object, string>();
+    const state = workspaceStateKey(this.workspace, (dir) => {
+      const { settings, baseDir } = this.settings.forDirectory(dir);
+      let text = json.get(settings);
+      if (text === undefined) json.set(settings, (text = JSON.stringify(settings)));
+      return `${baseDir}\0${text}`;
+    });
     const reused = this.cache.useState(state);
     this.cachedAt = this.workspace.changes;
     const error = this.cache.save();

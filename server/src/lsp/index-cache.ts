@@ -227,10 +227,10 @@ export class IndexCache {
 /**
  * The hash of everything an analysis result depends on: every Python file's path and content hash, every
  * non-Python file the analysis reads (requirements, pyproject, `.env`, ...), the resolved settings of every folder
- * holding one of those files (editor settings and every pyproject.toml on the way up, inside the root or not),
- * and `extra` (what else the caller's results depend on). Reads no file text.
+ * holding one of those files as `settingsOf` serializes them (editor settings and every pyproject.toml on the way
+ * up, inside the root or not), and `extra` (what else the caller's results depend on). Reads no file text.
  */
-export function workspaceStateKey(ws: Workspace, settingsOf: (dir: string) => unknown, extra = ''): string {
+export function workspaceStateKey(ws: Workspace, settingsOf: (dir: string) => string, extra = ''): string {
   const h = createHash('sha1');
   h.update(`${extra}\n`);
   const dirs = new Set<string>([ws.root]);
@@ -242,14 +242,7 @@ export function workspaceStateKey(ws: Workspace, settingsOf: (dir: string) => un
     h.update(`${file}\0${createHash('sha1').update(ws.auxFile(file) ?? '').digest('hex')}\n`);
     dirs.add(path.dirname(file));
   }
-  // Folders usually share one resolved settings object: stringify each object once.
-  const json = new Map<unknown, string>();
-  for (const dir of [...dirs].sort()) {
-    const settings = settingsOf(dir);
-    let text = json.get(settings);
-    if (text === undefined) json.set(settings, (text = JSON.stringify(settings) ?? ''));
-    h.update(`${dir}\0${text}\n`);
-  }
+  for (const dir of [...dirs].sort()) h.update(`${dir}\0${settingsOf(dir)}\n`);
   return h.digest('hex');
 }
 

@@ -88,11 +88,12 @@ function indexByReading(file: string, kind: FileKind, maxFileSize: number, cb: I
  * repeated), else read, handed over and recorded. Whether it was handed over.
  */
 function indexWithCache(file: string, maxFileSize: number, cache: IndexCache, cb: IndexCallbacks): boolean {
+  // Undefined when gone since the walk (readSourceFile says so); other errors are left to it too.
   let st: fs.Stats | undefined;
   try {
-    st = fs.statSync(file);
+    st = fs.statSync(file, { throwIfNoEntry: false });
   } catch {
-    st = undefined; // gone since the walk: readSourceFile says so
+    st = undefined;
   }
   // The size limit is a setting, not a fact of the file: checked here, before the cache is asked.
   const facts = st?.isFile() && st.size <= maxFileSize ? cache.lookup(file, st) : undefined;
