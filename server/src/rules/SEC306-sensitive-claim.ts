@@ -117,15 +117,16 @@ payload has to be rebuilt from the fields that are meant to be public.
  * object dumped into a payload (whose class `check` then inspects). The issue index parses only files that say
  * `jwt`/`jose`, and callers of issuers that take a payload parameter.
  */
-function filesWithPayloadFindings(ws: Workspace): Set<string> {
+function filesWithPayloadFindings(ws: Workspace): ReadonlySet<string> {
+  // Wrapped: an empty Set returned by a memo reads as a lazily filled cache (memo-deps.ts).
   return ws.memo('SEC306:files', () => {
-    const out = new Set<string>();
+    const files = new Set<string>();
     for (const record of issueIndex(ws)) {
-      for (const { file, entry } of record.entries) if (isSecretName(entry.claim) || secretReadIn(entry.value)) out.add(file);
-      for (const dump of record.objects) out.add(dump.file);
+      for (const { file, entry } of record.entries) if (isSecretName(entry.claim) || secretReadIn(entry.value)) files.add(file);
+      for (const dump of record.objects) files.add(dump.file);
     }
-    return out;
-  });
+    return { files };
+  }).files;
 }
 
 /** A secret-like name read into a claim value (`user.hashed_password`, `SECRET_KEY`), as written. */

@@ -3,7 +3,9 @@
  * rule prescans: a call site names the function it calls (its own name, or an import alias that the importing
  * file's text spells next to that name), so a file whose text contains none of these names cannot call one.
  * Computed from the files that say `jwt`/`jose` and the files that mention the names found so far, never from
- * the whole workspace. Memoized per workspace state; knows nothing of rules.
+ * the whole workspace. Memoized (the workspace records what each computation read); knows nothing of rules.
+ * Memo values are wrapped in plain objects: an empty Set returned by a memo reads as a lazily filled cache
+ * (memo-deps.ts) and would be recomputed after every edit.
  */
 import { JWT_LIBRARY_TEXT, jwtCallsIn } from '../python/jwt-libs';
 import { claimReturningFunctions } from './token-index';
@@ -18,34 +20,36 @@ const DECODING_KINDS = new Set(['decode', 'unverified-claims', 'signing-key']);
  * Name-level, so a superset: a function merely sharing a name with one of them is included too.
  */
 export function decodingFunctionNames(ws: Workspace): ReadonlySet<string> {
-  return ws.memo('jwt-helper-names:decoding', () => {
-    const names = new Set<string>();
-    for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
+  return ws.memo('jwt-helper-names:decoding', () => ({ names: computeDecodingNames(ws) })).names;
+}
+
+function computeDecodingNames(ws: Workspace): Set<string> {
+  const names = new Set<string>();
+  for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
+    const model = ws.model(file.path);
+    if (!model) continue;
+    for (const fn of model.functions) {
+      if (fn.topLevel && jwtCallsIn(model, fn.body).some((c) => DECODING_KINDS.has(c.kind))) names.add(fn.name);
+    }
+  }
+  // `functionDecodesJwt(f)` is `decodes(f, 0)`, which follows callees while depth <= 3: a caller chain f0 -> f1
+  // -> f2 -> f3 with the decode in f3 is the longest one that counts.
+  let frontier = new Set(names);
+  for (let level = 1; level <= 3 && frontier.size > 0; level++) {
+    const next = new Set<string>();
+    for (const file of ws.filesMentioning(namesPattern(frontier))) {
       const model = ws.model(file.path);
       if (!model) continue;
       for (const fn of model.functions) {
-        if (fn.topLevel && jwtCallsIn(model, fn.body).some((c) => DECODING_KINDS.has(c.kind))) names.add(fn.name);
+        if (!fn.topLevel || names.has(fn.name) || next.has(fn.name)) continue;
+        // `decodes` asks `workspaceFunction(callee)`, whose member is the callee's last component.
+        if (model.callsIn(fn.body).some(({ callee }) => !!callee && frontier.has(lastComponent(callee)))) next.add(fn.name);
       }
     }
-    // `functionDecodesJwt(f)` is `decodes(f, 0)`, which follows callees while depth <= 3: a caller chain f0 -> f1
-    // -> f2 -> f3 with the decode in f3 is the longest one that counts.
-    let frontier = new Set(names);
-    for (let level = 1; level <= 3 && frontier.size > 0; level++) {
-      const next = new Set<string>();
-      for (const file of ws.filesMentioning(namesPattern(frontier))) {
-        const model = ws.model(file.path);
-        if (!model) continue;
-        for (const fn of model.functions) {
-          if (!fn.topLevel || names.has(fn.name) || next.has(fn.name)) continue;
-          // `decodes` asks `workspaceFunction(callee)`, whose member is the callee's last component.
-          if (model.callsIn(fn.body).some(({ callee }) => !!callee && frontier.has(lastComponent(callee)))) next.add(fn.name);
-        }
-      }
-      for (const name of next) names.add(name);
-      frontier = next;
-    }
-    return names;
-  });
+    for (const name of next) names.add(name);
+    frontier = next;
+  }
+  return names;
 }
 
 /**
@@ -57,20 +61,22 @@ export function claimReturningNames(ws: Workspace): ReadonlySet<string> {
   return ws.memo('jwt-helper-names:claim-returning', () => {
     const names = new Set<string>();
     for (const ref of claimReturningFunctions(ws).values()) names.add(ref.fn.name);
-    return withImportAliases(ws, names, 4);
-  });
+    return { names: withImportAliases(ws, names, 4) };
+  }).names;
 }
 
-/** The files whose text names one of `names`, per memoized set (prescans ask once per file). */
-const mentioning = new WeakMap<ReadonlySet<string>, Set<string>>();
-
-/** True when `file`'s text names one of `names` as a whole word; `names` is a memoized set that never changes. */
-export function mentionsAnyName(ws: Workspace, file: WorkspaceFile, names: ReadonlySet<string>): boolean {
+/**
+ * True when `file`'s text names one of `names` as a whole word. The file's own text is tested (no workspace read,
+ * so nothing to go stale); the pattern is built once per names set, which the memos above keep unchanged.
+ */
+export function mentionsAnyName(_ws: Workspace, file: WorkspaceFile, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
-  let paths = mentioning.get(names);
-  if (!paths) mentioning.set(names, (paths = new Set(ws.filesMentioning(namesPattern(names)).map((f) => f.path))));
-  return paths.has(file.path);
+  let pattern = patterns.get(names);
+  if (!pattern) patterns.set(names, (pattern = namesPattern(names)));
+  return pattern.test(file.text);
 }
+
+const patterns = new WeakMap<ReadonlySet<string>, RegExp>();
 
 /** `names` plus the names they are imported as (`import ... name as alias`), followed `hops` times. */
 function withImportAliases(ws: Workspace, names: Set<string>, hops: number): Set<string> {
