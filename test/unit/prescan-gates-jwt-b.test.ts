@@ -349,3 +349,42 @@ class Session:
     }
   });
 });
+
+describe('prescans follow edits of the files their facts come from', () => {
+  // Workspace memos survive edits that do not touch what they read: the name sets behind JWT106 and JWT111 must be
+  // recomputed when an edit adds or removes a decoder, a caller or a re-export.
+  const JWT106_CASE = CASES.find((c) => c.code === 'JWT106')!;
+  const JWT111_CASE = CASES.find((c) => c.code === 'JWT111')!;
+
+  function agrees(ws: Workspace, code: string, file: string, expected: boolean): void {
+    const rule = ruleByCode(code)!;
+    assert.equal(mayReport(rule, ws.file(abs(file))!, ws), expected, `${code} prescan on ${file}`);
+    const full = findingsOf(ws, code, true);
+    assert.equal(full.some((f) => f.file === abs(file)), expected, `${code} reports in ${file}`);
+    assert.deepEqual(findingsOf(ws, code, false), full);
+  }
+
+  it('JWT106: the helper chain is cut and restored in the middle file', () => {
+    const ws = workspaceOf(JWT106_CASE.files);
+    try {
+      agrees(ws, 'JWT106', JWT106_CASE.file, true);
+      ws.setFile(abs('app/auth.py'), 'def check(raw: str) -> dict:\n    return {"sub": raw}\n');
+      agrees(ws, 'JWT106', JWT106_CASE.file, false);
+      ws.setFile(abs('app/auth.py'), JWT106_CASE.files['app/auth.py']);
+      agrees(ws, 'JWT106', JWT106_CASE.file, true);
+    } finally {
+      ws.dispose();
+    }
+  });
+
+  it('JWT111: the re-export alias appears only after an edit of the re-exporting file', () => {
+    const ws = workspaceOf({ ...JWT111_CASE.files, 'app/deps.py': 'from app.security import decode_claims\n\nload_identity = None\n' });
+    try {
+      agrees(ws, 'JWT111', JWT111_CASE.file, false);
+      ws.setFile(abs('app/deps.py'), JWT111_CASE.files['app/deps.py']);
+      agrees(ws, 'JWT111', JWT111_CASE.file, true);
+    } finally {
+      ws.dispose();
+    }
+  });
+});
