@@ -197,7 +197,7 @@ function looksUpSessionToken(fn: FunctionInfo): boolean {
 export function paramDependency(ws: Workspace, model: ModuleModel, param: ParamInfo): ParamDependency | undefined {
   // Asked of the same parameters by routes, verdicts, flows and role checks; `param` belongs to its model, so the
   // cache entry goes with the model, and the memo with any change (an alias can live in another file).
-  const cache = ws.memo('auth:param-dependency', () => new WeakMap<ParamInfo, ParamDependency | null>());
+  const cache = ws.cache('auth:param-dependency', () => new WeakMap<ParamInfo, ParamDependency | null>());
   let hit = cache.get(param);
   if (hit === undefined) cache.set(param, (hit = computeParamDependency(ws, model, param) ?? null));
   return hit ?? undefined;
