@@ -388,3 +388,28 @@ describe('prescans follow edits of the files their facts come from', () => {
     }
   });
 });
+
+describe("prescans inside a library's own package", () => {
+  // Relative imports resolve to the package's names (`from .expression import text` in `sqlalchemy/sql/` is
+  // `sqlalchemy.sql.expression.text`) in a file that need not spell the package's name.
+  it('ISO207: SQLAlchemy text() reached through a relative import', () => {
+    const files = {
+      'sqlalchemy/__init__.py': '',
+      'sqlalchemy/sql/__init__.py': '',
+      'sqlalchemy/sql/expression.py': 'def text(sql):\n    return sql\n',
+      'sqlalchemy/sql/report.py': 'from .expression import text\n\n\ndef rows_of(conn, owner):\n    return conn.run(text(f"SELECT * FROM t WHERE owner = {owner}"))\n',
+    };
+    assert.doesNotMatch(files['sqlalchemy/sql/report.py'], /sqlalchemy|sqlmodel/);
+    const ws = workspaceOf(files);
+    try {
+      const rule = ruleByCode('ISO207')!;
+      const file = ws.file(abs('sqlalchemy/sql/report.py'))!;
+      const full = findingsOf(ws, 'ISO207', true);
+      assert.ok(full.some((f) => f.file === file.path), 'ISO207 reports in report.py');
+      assert.equal(mayReport(rule, file, ws), true);
+      assert.deepEqual(findingsOf(ws, 'ISO207', false), full);
+    } finally {
+      ws.dispose();
+    }
+  });
+});

@@ -13,7 +13,7 @@ export const ISO207 = defineRule<MessageId>({
   severity: 'critical',
   fix: 'sometimes',
   checklist: [11],
-  prescan: (file) => maySpliceSql(file.text),
+  prescan: (file) => maySpliceSql(file.text, file.moduleName),
   messages: {
     direct: 'SQL text passed to `{sink}` is built with {how} from `{value}`',
     variable: 'SQL text `{name}` passed to `{sink}` is built with {how} from `{value}` at line {line}',
@@ -167,9 +167,13 @@ function sinkOf(model: ModuleModel, call: Node): Sink | undefined {
 
 // ---- prescan -------------------------------------------------------------------------------------------------
 
-/** `text()` / `literal_column()` resolve to `sqlalchemy.`/`sqlmodel.` names through this file's imports. */
+/**
+ * `text()` / `literal_column()` resolve to `sqlalchemy.`/`sqlmodel.` names through this file's imports, or through
+ * relative imports inside those packages' own modules.
+ */
 const SQLALCHEMY_TEXT_SINK = /\b(text|literal_column)\b/;
 const SQLALCHEMY = /sqlalchemy|sqlmodel/;
+const SQLALCHEMY_MODULE = /^(sqlalchemy|sqlmodel)(\.|$)/;
 /**
  * A method call `.name(`: between the name and `(` Python allows blanks and continuations, and inside brackets
  * newlines and comments too. An attribute that is not called (`self.raw`) is not a sink.
@@ -192,8 +196,8 @@ const SQL_KEYWORD =
  * A necessary condition for a finding: a sink spelled in this file (`text`/`literal_column` with SQLAlchemy or
  * SQLModel imported, or an `execute`-like method), and for the sinks that need SQL-looking text, an SQL keyword.
  */
-function maySpliceSql(text: string): boolean {
-  if (SQLALCHEMY_TEXT_SINK.test(text) && SQLALCHEMY.test(text)) return true;
+function maySpliceSql(text: string, moduleName: string): boolean {
+  if (SQLALCHEMY_TEXT_SINK.test(text) && (SQLALCHEMY.test(text) || SQLALCHEMY_MODULE.test(moduleName))) return true;
   if (ALWAYS_SQL_METHOD.test(text)) return true;
   return SQL_METHOD.test(text) && SQL_KEYWORD.test(text);
 }

@@ -130,9 +130,10 @@ const ROUTE_OR_MIDDLEWARE_DECORATOR = new RegExp(
 );
 /**
  * `errorResponseAt`'s callees resolve to `fastapi.`/`starlette.` names through this file's imports, or are a bare
- * `HTTPException`.
+ * `HTTPException`; relative imports give such names only inside those packages' own modules.
  */
 const RESPONSE_TEXT = /HTTPException|fastapi|starlette/;
+const FRAMEWORK_MODULE = /^(fastapi|starlette)(\.|$)/;
 /** The parameter names `credentialNames` takes for tokens, and JWT calls. */
 const CREDENTIAL_TEXT = /token|jwt|jose|bearer|credentials|authorization/i;
 
@@ -148,8 +149,14 @@ function mayLeakErrorDetail(file: WorkspaceFile, ws: Workspace): boolean {
   if (EXCEPTION_HANDLER_DECORATOR.test(text)) return true;
   const catches = /\bexcept\b/.test(text);
   if (!catches && !CREDENTIAL_TEXT.test(text) && !mentionsAnyName(ws, file, claimReturningNames(ws))) return false;
-  if (RESPONSE_TEXT.test(text)) return true;
-  return catches && ROUTE_OR_MIDDLEWARE_DECORATOR.test(text) && ws.filesMentioning(/fastapi|starlette/).length > 0;
+  if (RESPONSE_TEXT.test(text) || FRAMEWORK_MODULE.test(file.moduleName)) return true;
+  return catches && ROUTE_OR_MIDDLEWARE_DECORATOR.test(text) && mayCreateApp(ws);
+}
+
+/** Some workspace module can create a FastAPI/Starlette app or router (`isAppObject`'s constructors). */
+function mayCreateApp(ws: Workspace): boolean {
+  if (ws.filesMentioning(/fastapi|starlette/).length > 0) return true;
+  return ws.memo('JWT109:framework-modules', () => ({ any: ws.allFiles().some((f) => FRAMEWORK_MODULE.test(f.moduleName)) })).any;
 }
 
 interface Sink {

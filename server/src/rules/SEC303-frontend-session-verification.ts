@@ -11,7 +11,7 @@ export const SEC303 = defineRule<MessageId>({
   severity: 'warning',
   fix: 'none',
   checklist: [9],
-  prescan: (file) => mayCallSessionEndpoint(file.text),
+  prescan: (file) => mayCallSessionEndpoint(file.text, file.moduleName),
   messages: {
     call: '`{call}` asks the auth server to verify the user (`{endpoint}`) instead of verifying the JWT locally',
   },
@@ -90,9 +90,11 @@ No automatic fix: the frontend must send a JWT (Better Auth's JWT plugin, \`auth
 
 /**
  * `isHttpRequest` needs a callee or client class that resolves to `httpx.`/`requests.`/`aiohttp.`, through this
- * file's imports (`import httpx`, `import os, requests`, `from aiohttp import ClientSession`) or written out.
+ * file's imports (`import httpx`, `import os, requests`, `from aiohttp import ClientSession`) or written out...
  */
-const HTTP_LIBRARY = /\b(httpx|requests|aiohttp)\s*\.|\bimport\b(?:[^\n;]|\\\r?\n)*\b(httpx|requests|aiohttp)\b|\bfrom[\s\\]+(httpx|requests|aiohttp)\b/;
+const HTTP_LIBRARY = /\b(httpx|requests|aiohttp)[\s\\]*\.|\bimport\b(?:[^\n;]|\\\r?\n)*\b(httpx|requests|aiohttp)\b|\bfrom[\s\\]+(httpx|requests|aiohttp)\b/;
+/** ...or, inside those packages' own modules, through relative imports (`from .sessions import Session`). */
+const HTTP_LIBRARY_MODULE = /^(httpx|requests|aiohttp)(\.|$)/;
 
 /**
  * A necessary condition for a finding: an HTTP library, and the pieces of a session endpoint. The URL is built in
@@ -100,8 +102,8 @@ const HTTP_LIBRARY = /\b(httpx|requests|aiohttp)\s*\.|\bimport\b(?:[^\n;]|\\\r?\
  * `/` or `{...}` (`f"{BASE}/api/{AUTH}/session"`, `"/get-" + kind`): `ENDPOINT` then needs `session`/`sessions`/
  * `token` and one of `get-`, `list-`, `auth` in the text. A word cut in two by a concatenation is not looked for.
  */
-function mayCallSessionEndpoint(text: string): boolean {
-  return HTTP_LIBRARY.test(text) && /session|token/.test(text) && /get-|list-|auth/.test(text);
+function mayCallSessionEndpoint(text: string, moduleName: string): boolean {
+  return (HTTP_LIBRARY.test(text) || HTTP_LIBRARY_MODULE.test(moduleName)) && /session|token/.test(text) && /get-|list-|auth/.test(text);
 }
 
 const MODULE_FUNCTIONS = /^(httpx|requests)\.(get|post|put|patch|request|head|options)$/;

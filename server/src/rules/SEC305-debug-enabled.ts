@@ -96,6 +96,8 @@ Safe: the fix sets \`debug=False\`; it only changes what an unhandled error show
 const DEBUG_TRUE = /\bdebug[\s\\]*(?::[^=\n]*)?=[\s\\]*True\b/;
 /** The app constructors and `uvicorn.run` resolve through this file's imports (or are written out). */
 const SERVER_TEXT = /fastapi|starlette|uvicorn/;
+/** Relative imports give such names only inside those packages' own modules. */
+const SERVER_MODULE = /^(fastapi|starlette|uvicorn)(\.|$)/;
 /** `@app.exception_handler(`: a dotted decorator, as `check` requires. */
 const EXCEPTION_HANDLER_DECORATOR = new RegExp(
   String.raw`@(?:[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]|[ \t.]|\\\r?\n)*\.[ \t]*(?:\\\r?\n[ \t]*)*exception_handler(?!\w)`,
@@ -107,7 +109,7 @@ const EXCEPTION_HANDLER_DECORATOR = new RegExp(
  */
 function mayEnableDebug(file: WorkspaceFile, ws: Workspace): boolean {
   const text = file.text;
-  if (DEBUG_TRUE.test(text) && SERVER_TEXT.test(text)) return true;
+  if (DEBUG_TRUE.test(text) && (SERVER_TEXT.test(text) || SERVER_MODULE.test(file.moduleName))) return true;
   if (!text.includes('traceback')) return false;
   if (EXCEPTION_HANDLER_DECORATOR.test(text)) return true;
   const prefix = `${file.path}#`;
