@@ -1,9 +1,12 @@
 /**
- * Prescans of JWT104, JWT110 and JWT113. Each case puts a finding in a file whose own text lacks what a text-only
+ * Prescans of JWT104, JWT105, JWT107, JWT108, JWT110 and JWT113. Each case puts a finding in a file whose own text lacks what a text-only
  * gate would key on: the hard-coded key is written in a config module that never says `jwt`, the secret-like name
  * or the sample value is split over implicitly joined string literals, the claims helper is called under an import
  * alias from a route whose router another file creates or whose route another file registers, the type confusion
- * is reported at the caller of a claims helper. A prescan too narrow for the case rejects the file and the test
+ * is reported at the caller of a claims helper, the env fallback feeds a key used elsewhere, the settings class
+ * derives from `BaseSettings` through another file, the swallowed failure is a decoding helper's and the FastAPI
+ * module is the caller's, the lenient scheme is built in another file, the 401 comes from another file's helper,
+ * the verification is a helper's. A prescan too narrow for the case rejects the file and the test
  * fails; each case also has a variant without the cross-file fact, where the rule cannot report and the prescan
  * must reject the file.
  */
@@ -166,6 +169,133 @@ def current_user(raw: str) -> str:
     absent: /jwt|jose|refresh/i,
     without: { 'app/tokens.py': ISSUER(false) },
   },
+  {
+    code: 'JWT105',
+    why: 'an env fallback under a name that is not secret-like, used as the JWT key by another module',
+    files: {
+      'app/__init__.py': '',
+      'app/config.py': 'import os\n\nSIGNER = os.getenv("APP_SIGNER", "dev")\n',
+      'app/auth.py': `import jwt
+
+from app.config import SIGNER
+
+
+def verify(raw: str) -> dict:
+    return jwt.decode(raw, SIGNER, algorithms=["HS256"])
+`,
+    },
+    file: 'app/config.py',
+    absent: /jwt|jose|secret|key/i,
+    without: { 'app/auth.py': 'import os\n\nimport jwt\n\n\ndef verify(raw: str) -> dict:\n    return jwt.decode(raw, os.environ["JWT_SECRET"], algorithms=["HS256"])\n' },
+  },
+  {
+    code: 'JWT105',
+    why: 'a settings class whose base derives from BaseSettings in another module',
+    files: {
+      'app/__init__.py': '',
+      'app/base.py': 'from pydantic_settings import BaseSettings\n\n\nclass AppBase(BaseSettings):\n    debug: bool = False\n',
+      'app/settings.py': 'import app.base\n\n\nclass Settings(app.base.AppBase):\n    jwt_secret: str = "changeme"\n',
+    },
+    file: 'app/settings.py',
+    absent: /BaseSettings|environ|getenv|config/i,
+    without: { 'app/base.py': 'from pydantic import BaseModel\n\n\nclass AppBase(BaseModel):\n    debug: bool = False\n' },
+  },
+  {
+    code: 'JWT107',
+    why: 'a decoding helper of another module swallowed in a module that only a FastAPI route calls',
+    files: {
+      'app/__init__.py': '',
+      'app/security.py': CLAIMS_HELPER,
+      'app/users.py': `from app.security import read_claims
+
+
+def current_user(raw: str):
+    try:
+        claims = read_claims(raw)
+    except Exception:
+        return None
+    return claims["sub"]
+`,
+      'app/routes.py': `from fastapi import APIRouter, Header
+
+from app.users import current_user
+
+router = APIRouter()
+
+
+@router.get("/me")
+def me(authorization: str = Header(...)):
+    return {"user": current_user(authorization)}
+`,
+    },
+    file: 'app/users.py',
+    absent: /jwt|jose|fastapi|starlette/i,
+    without: { 'app/security.py': NOT_A_HELPER },
+  },
+  {
+    code: 'JWT107',
+    why: 'credentials from an auto_error=False scheme built in another module',
+    files: {
+      'app/__init__.py': '',
+      'app/security.py': 'from fastapi.security import HTTPBearer\n\nbearer = HTTPBearer(auto_error=False)\n',
+      'app/deps.py': `from fastapi import Depends
+
+from app.security import bearer
+
+
+def current_token(credentials=Depends(bearer)) -> str:
+    return credentials.credentials
+`,
+    },
+    file: 'app/deps.py',
+    absent: /auto_error|try/,
+    without: { 'app/security.py': 'from fastapi.security import HTTPBearer\n\nbearer = HTTPBearer()\n' },
+  },
+  {
+    code: 'JWT108',
+    why: 'an ownership check raising the 401 that a helper of another module builds',
+    files: {
+      'app/__init__.py': '',
+      'app/errors.py': 'from fastapi import HTTPException\n\n\ndef unauthorized(detail: str):\n    return HTTPException(status_code=401, detail=detail)\n',
+      'app/items.py': `from app.errors import unauthorized
+
+
+def ensure_owner(item, user):
+    if item.owner_id != user.id:
+        raise unauthorized("not yours")
+    return item
+`,
+    },
+    file: 'app/items.py',
+    absent: /HTTPException|Response|fastapi|starlette|jwt|jose/,
+    without: { 'app/errors.py': 'def unauthorized(detail: str):\n    return PermissionError(detail)\n' },
+  },
+  {
+    code: 'JWT108',
+    why: 'a route answering a failed verification by another module\'s helper with a 200',
+    files: {
+      'app/__init__.py': '',
+      'app/security.py': CLAIMS_HELPER,
+      'app/routes.py': `from fastapi import APIRouter, Header
+
+from app.security import read_claims
+
+router = APIRouter()
+
+
+@router.get("/me")
+def me(authorization: str = Header(...)):
+    try:
+        claims = read_claims(authorization)
+    except Exception:
+        return {"error": "invalid token"}
+    return {"sub": claims["sub"]}
+`,
+    },
+    file: 'app/routes.py',
+    absent: /jwt|jose|HTTPException|Response/,
+    without: { 'app/security.py': NOT_A_HELPER },
+  },
 ];
 
 function findingsOf(ws: Workspace, code: string, noPrescan: boolean) {
@@ -257,6 +387,77 @@ key = "test"
     const ws = workspaceOf(LIBRARY);
     try {
       for (const code of ['JWT104', 'JWT110', 'JWT113']) {
+        for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
+      }
+      assert.equal(ws.modelsBuilt, 0);
+    } finally {
+      ws.dispose();
+    }
+  });
+});
+
+describe('JWT105: a bare `key` counts only where it can be the secret-like name', () => {
+  const CASES: { why: string; text: string; ok: string }[] = [
+    { why: 'assigned an env read', text: 'import os\n\nkey = os.getenv("APP_SIGNING", "dev")\n', ok: 'import os\n\nkey = 1\nhome = os.getenv("HOME", "/")\n' },
+    { why: 'assigned an env read with an annotation', text: 'import os\n\nkey: str = os.environ.get("APP_SIGNING", "dev")\n', ok: 'import os\n\nkey: str = "fixed"\nhome = os.environ.get("HOME", "/")\n' },
+    {
+      why: 'assigned an env read with an annotation over several lines',
+      text: 'import os\nfrom typing import Optional\n\nkey: Optional[\n    str\n] = os.environ.get("APP_SIGNING", "dev")\n',
+      ok: 'import os\nfrom typing import Optional\n\nkey: Optional[\n    str\n] = "fixed"\n',
+    },
+    { why: 'as the variable, spelled "K" "EY"', text: 'import os\n\nos.environ.setdefault("K" "EY", "dev")\n', ok: 'import os\n\nos.environ.setdefault("KEYS", "dev")\n' },
+  ];
+  for (const c of CASES) {
+    it(c.why, () => {
+      const ws = workspaceOf({ 'app.py': c.text, 'other.py': c.ok });
+      try {
+        const rule = ruleByCode('JWT105')!;
+        const full = findingsOf(ws, 'JWT105', true);
+        assert.ok(full.some((f) => f.file === abs('app.py')), 'JWT105 reports in app.py');
+        assert.ok(!full.some((f) => f.file === abs('other.py')), 'and not in other.py');
+        assert.equal(mayReport(rule, ws.file(abs('app.py'))!, ws), true);
+        assert.equal(mayReport(rule, ws.file(abs('other.py'))!, ws), false);
+        assert.deepEqual(findingsOf(ws, 'JWT105', false), full);
+      } finally {
+        ws.dispose();
+      }
+    });
+  }
+});
+
+describe('prescans of JWT105, JWT107 and JWT108 on code that has nothing to do with JWTs or FastAPI', () => {
+  // Shapes the standard library is full of: `key`, environment reads, a class named `Config`, try/except,
+  // permission attributes, a `Response` class and status 401 of other HTTP code.
+  const LIBRARY = {
+    'env.py': `import os
+
+
+class Config:
+    key: str = "default"
+
+    def __init__(self) -> None:
+        self.home = os.environ.get("HOME", "/")
+        self.items = sorted(os.environ, key=len)
+`,
+    'server.py': `class Response:
+    def __init__(self, status: int = 401) -> None:
+        self.status = status
+
+
+def fetch(conn, user, path: str):
+    if not user.can_read:
+        raise PermissionError(path)
+    try:
+        return conn.request("GET", path)
+    except OSError:
+        return Response(401)
+`,
+  };
+
+  it('no file passes and nothing is parsed to find out', () => {
+    const ws = workspaceOf(LIBRARY);
+    try {
+      for (const code of ['JWT105', 'JWT107', 'JWT108']) {
         for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
       }
       assert.equal(ws.modelsBuilt, 0);

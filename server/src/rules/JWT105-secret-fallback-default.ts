@@ -126,7 +126,8 @@ any environment that relied on the fallback (local development, CI) must set the
  *   of another file that derives from it);
  * - the name is the variable string, the name the read is assigned to, or the field's name. A bare `key` (written
  *   in most code) counts only where it can be one of those: the string `"key"`, the target of an assignment of an
- *   env reader (`key = os.getenv(...)`, or annotated), or an annotated class field.
+ *   env reader (`key = os.getenv(...)`, annotated on that line, or with an annotation that opens a bracket there
+ *   and an env reader assigned somewhere), or an annotated class field.
  */
 function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
   const text = file.text;
@@ -153,13 +154,21 @@ const CLASS_TEXT = /\bclass\b/;
 const KEY_STRING = /["']key["']/iu;
 const KEY_ASSIGNED_READ = new RegExp(String.raw`\bkey${BL}*=(?!=)${BL}*${READ_CALLEE}`, 'iu');
 const KEY_ANNOTATED = new RegExp(String.raw`\bkey${BL}*:`, 'iu');
+/** The rest of a logical line (backslash continuations joined), as few characters as the match needs. */
+const REST_OF_LINE = String.raw`(?:[^\r\n\\]|\\\r?\n|\\)*?`;
+/** `key: <annotation on one logical line> = <env reader>(...)`. */
+const KEY_ANNOTATED_READ = new RegExp(String.raw`\bkey${BL}*:${REST_OF_LINE}=(?!=)${BL}*${READ_CALLEE}`, 'iu');
+/** An annotation that may run over several lines opens a bracket on the line of `key:`. */
+const KEY_ANNOTATION_OPENS = new RegExp(String.raw`\bkey${BL}*:${REST_OF_LINE}[\[({]`, 'iu');
 const ASSIGNED_READ = new RegExp(String.raw`=(?!=)${BL}*${READ_CALLEE}`, 'iu');
 
 /** A bare `key` where it can be the name: an annotated settings field, the variable string, or an env read's target. */
 function mayNameKey(text: string, reads: boolean, settings: boolean): boolean {
   if (settings && KEY_ANNOTATED.test(text)) return true;
   if (!reads) return false;
-  return KEY_ASSIGNED_READ.test(text) || (KEY_ANNOTATED.test(text) && ASSIGNED_READ.test(text)) || KEY_STRING.test(text) || KEY_STRING.test(withoutStringSeams(text));
+  if (KEY_ASSIGNED_READ.test(text) || KEY_ANNOTATED_READ.test(text)) return true;
+  if (KEY_ANNOTATION_OPENS.test(text) && ASSIGNED_READ.test(text)) return true;
+  return KEY_STRING.test(text) || KEY_STRING.test(withoutStringSeams(text));
 }
 
 function envKeyFallbackIn(file: WorkspaceFile, ws: Workspace): boolean {

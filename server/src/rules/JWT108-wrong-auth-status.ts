@@ -132,7 +132,7 @@ function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
     if (/Response|WebSocketException/.test(text)) return true;
     if (SCHEME_403_TEXT.test(text) && pinnedBelow(ws.pinnedVersion('fastapi'), [0, 122]) === true) return true;
   }
-  if (someHelperReturnsHttpException(ws) && (PRIVILEGE_ATTRS.test(text) || ownerTest(ws.settingsFor(file.path).ownerColumns).test(text))) return true;
+  if ((PRIVILEGE_ATTRS.test(text) || ownerTest(ws.settingsFor(file.path).ownerColumns).test(text)) && someHelperReturnsHttpException(ws)) return true;
   return decodeIndex(ws).some((d) => !!d.fn);
 }
 
