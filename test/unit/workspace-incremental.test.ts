@@ -362,6 +362,17 @@ describe('memo dependencies', () => {
     assert.deepEqual(ws.memoKeys(), []);
   });
 
+  it('a memo being computed when a file changes is not kept', () => {
+    const ws = make();
+    ws.memo('t:changes-midway', () => {
+      const before = ws.file(b)!.text;
+      ws.setFile(a, 'x = 11\n');
+      return before;
+    });
+    ws.setFile(c, 'from a import x  # edited\n');
+    assert.deepEqual(ws.memoKeys(), []);
+  });
+
   it('settings and non-Python files drop every memo', () => {
     const ws = make();
     ws.memo('t:b', () => ws.file(b)!.text);

@@ -33,6 +33,8 @@ export interface MemoEntry {
 interface Frame {
   deps: Set<string>;
   children: Set<MemoEntry>;
+  /** A change happened while this memo was being computed: what it read before may be stale. */
+  volatile: boolean;
 }
 
 export interface MemoStats {
@@ -81,7 +83,7 @@ export class MemoTable {
       if (this.frames.length > 0) this.frames[this.frames.length - 1].children.add(hit);
       return hit.value as T;
     }
-    const frame: Frame = { deps: new Set(), children: new Set() };
+    const frame: Frame = { deps: new Set(), children: new Set(), volatile: false };
     this.frames.push(frame);
     let value: T;
     try {
@@ -99,7 +101,7 @@ export class MemoTable {
       value,
       deps: frame.deps,
       children: frame.children,
-      volatile: options.volatile === true || isEmptyContainer(value),
+      volatile: options.volatile === true || frame.volatile || isEmptyContainer(value),
       shape: shapeOf(value),
     };
     this.entries.set(key, entry);
@@ -109,6 +111,7 @@ export class MemoTable {
 
   /** Drops every memo (settings changed, a non-Python file changed, trees freed). */
   clear(): void {
+    this.changedDuringCompute();
     this.stats.dropped += this.entries.size;
     this.entries.clear();
   }
@@ -118,6 +121,7 @@ export class MemoTable {
    * and any whose value was mutated after compute; keeps the rest.
    */
   invalidate(changed: ReadonlySet<string>): void {
+    this.changedDuringCompute();
     if (this.entries.size === 0) return;
     const stale = new Map<MemoEntry, boolean>();
     const isStale = (e: MemoEntry): boolean => {
@@ -146,11 +150,17 @@ export class MemoTable {
     return [...this.entries.keys()];
   }
 
+  /** A change made from inside a compute (nothing does that today): the memos being computed are not kept. */
+  private changedDuringCompute(): void {
+    for (const f of this.frames) f.volatile = true;
+  }
+
   private mergeIntoTop(frame: Frame): void {
     if (this.frames.length === 0) return;
     const top = this.frames[this.frames.length - 1];
     for (const d of frame.deps) top.deps.add(d);
     for (const c of frame.children) top.children.add(c);
+    if (frame.volatile) top.volatile = true;
   }
 }
 
