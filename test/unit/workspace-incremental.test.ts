@@ -331,6 +331,8 @@ describe('memo dependencies', () => {
     const lazy = ws.memo('t:lazy', () => new Map<string, number>());
     lazy.set('a', ws.model(a)!.functions.length);
     ws.memo('t:reads-lazy', () => ws.memo('t:lazy', () => new Map<string, number>()).size);
+    const weak = ws.memo('t:weak', () => new WeakMap<object, number>());
+    weak.set(ws.model(a)!, 1);
     const explicit = ws.cache('t:explicit', () => ({ filled: [] as string[] }));
     explicit.filled.push('x');
     ws.setFile(b, 'y = 6\n');

@@ -10,10 +10,12 @@
  * - A value that is filled after its compute returned (a lazily filled cache: `memo(k, () => new Map())`, then
  *   `cache.set(...)` by later callers) records nothing useful during compute: its fills read files outside it. Such
  *   values are volatile: dropped on every change, and so is every memo that read one. They are recognised as an
- *   empty Map or Set returned by compute, or declared with `volatile` (the Workspace's `cache()`); any other Map,
- *   Set or array (also one level inside a plain object) that changed size after its compute is dropped too.
+ *   empty Map or Set (or any WeakMap/WeakSet) returned by compute, or declared with `volatile` (the Workspace's
+ *   `cache()`); any other Map, Set or array (also one level inside a plain object) that changed size after its
+ *   compute is dropped too. A cache of another shape (an object filled later) must be declared: nothing can see it.
  * - A compute closes over nothing but the workspace and the values its key is made of (a compute that captured a
  *   model or file obtained outside would read it untracked). The memos of this code base follow that rule.
+ * - A memo being computed when a change happens is not kept (volatile).
  */
 
 /** What one memo read while it was computed. */
@@ -164,7 +166,9 @@ export class MemoTable {
   }
 }
 
+/** An empty Map or Set, or any WeakMap or WeakSet (whose contents cannot be seen): the shape of a lazy cache. */
 function isEmptyContainer(value: unknown): boolean {
+  if (value instanceof WeakMap || value instanceof WeakSet) return true;
   return (value instanceof Map || value instanceof Set) && value.size === 0;
 }
 
