@@ -14,7 +14,7 @@ import { jwtArguments } from '../python/jwt-decode';
 import { callArguments, dottedName, literalValue, rangeOf, stringValue } from '../python/syntax';
 import { routes } from '../workspace/app-graph';
 import { isAuthDependency, preferredAuthDependency, routeAuth } from '../workspace/auth';
-import { authCandidateFiles } from '../workspace/auth-candidates';
+import { authCandidates } from '../workspace/auth-candidates';
 import { handlerFlow } from '../workspace/handler-flow';
 import { jwtKeyUses } from '../workspace/jwt-values';
 import { lookupCallable } from '../workspace/symbols';
@@ -59,15 +59,11 @@ function authFunctions(ws: Workspace): (Located & { fn: FunctionInfo; qualified:
     const out: (Located & { fn: FunctionInfo; qualified: string })[] = [];
     const handlers = new Set(routes(ws).map((r) => r.handler.node.id + ':' + r.file));
     // No other file can define one: see auth-candidates.ts.
-    for (const f of authCandidateFiles(ws)) {
-      const model = safeModel(ws, f.path);
-      if (!model) continue;
-      for (const fn of model.functions) {
-        if (!fn.topLevel && !fn.className) continue;
-        if (handlers.has(fn.node.id + ':' + f.path)) continue;
-        const qualified = `${model.moduleName}.${fn.qualname}`;
-        if (isAuthDependency(ws, qualified)) out.push({ file: f.path, model, fn, qualified });
-      }
+    for (const { file, model, fn } of authCandidates(ws)) {
+      if (!fn.topLevel && !fn.className) continue;
+      if (handlers.has(fn.node.id + ':' + file)) continue;
+      const qualified = `${model.moduleName}.${fn.qualname}`;
+      if (isAuthDependency(ws, qualified)) out.push({ file, model, fn, qualified });
     }
     return out;
   });

@@ -1,48 +1,60 @@
 /**
- * The files that can define an auth dependency, found without parsing the others: what the workspace-wide
- * questions "which functions are auth dependencies?" (checklist evidence, the preferred dependency for fixes) need.
- * A callable verifies a credential only if it decodes a JWT, looks up an opaque session token, asks the issuer over
- * HTTP, is configured or comes from fastapi-users (the seeds), or calls / depends on a callable that does, which
- * its text names. So the candidates are the seed files, then every file naming a verifying callable found so far,
- * (or a class holding one, or a module-level alias of one), until nothing new appears. Knows nothing of rules.
+ * The functions that can be auth dependencies, found without parsing (or following the calls of) the others: what
+ * the workspace-wide questions "which functions are auth dependencies?" (checklist evidence, the preferred
+ * dependency for fixes) need. In auth.ts a callable verifies a credential only if it decodes a JWT, looks up an
+ * opaque session token (looksUpSessionToken: a text test), asks the issuer over HTTP (its file imports an HTTP client and says
+ * 401), is configured, or comes from fastapi-users (the seeds), or calls / depends on a callable that verifies,
+ * which its text then names (directly, through a module-level alias or instance, or through the class of a callable
+ * instance). So the candidates start from the seeds and grow with the names of the verifying callables found, until
+ * no new name appears. Knows nothing of rules.
  */
 import type { Workspace, WorkspaceFile } from './workspace';
-import type { ModuleModel } from '../python/module-model';
+import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import { mayUseJwtLibrary } from '../python/jwt-libs';
-import { functionVerdict } from './auth';
+import { functionVerdict, looksUpSessionToken } from './auth';
 
-/** Each clause is a text superset of one seed in auth.ts's verdicts (session lookup, issuer call, fastapi-users). */
-function isSeed(file: WorkspaceFile, configuredNames: RegExp | undefined): boolean {
-  const text = file.text;
-  if (mayUseJwtLibrary(text)) return true;
-  if (/expir/i.test(text) && /(\.token|token\s*==|token=|"token"|api_key)/.test(text)) return true;
-  if (/\b(httpx|requests|aiohttp)\b/.test(text) && text.includes('401')) return true;
-  if (/fastapi_users|FastAPIUsers|current_user/.test(text) || file.moduleName.startsWith('fastapi_users')) return true;
-  return !!configuredNames && configuredNames.test(text);
+export interface AuthCandidate {
+  file: string;
+  model: ModuleModel;
+  fn: FunctionInfo;
+}
+
+/** fastapi-users' `current_user(...)` and its instances (auth.ts's isLibraryAuth). */
+const LIBRARY_AUTH_TEXT = /fastapi_users|FastAPIUsers|current_user/;
+const HTTP_CLIENT_TEXT = /\b(httpx|requests|aiohttp)\b/;
+/** How a raise can say 401 (module-model.ts's statusCodeOf reads only the call's own text). */
+const UNAUTHORIZED_TEXT = /401|UNAUTHORIZED/;
+
+interface FileFacts {
+  /** A JWT library is named: any function may decode through it. */
+  jwt: boolean;
+  /** An HTTP client and a 401: a function raising a 401 may verify with the issuer. */
+  issuer: boolean;
+}
+
+function factsOf(file: WorkspaceFile): FileFacts {
+  return { jwt: mayUseJwtLibrary(file.text), issuer: HTTP_CLIENT_TEXT.test(file.text) && UNAUTHORIZED_TEXT.test(file.text) };
+}
+
+/** A file where some function may verify by itself or by a configured or library dependency. */
+function isSeedFile(file: WorkspaceFile, names: RegExp | undefined): boolean {
+  const facts = factsOf(file);
+  if (facts.jwt || facts.issuer || LIBRARY_AUTH_TEXT.test(file.text)) return true;
+  // looksUpSessionToken's text tests, on the whole file.
+  if (/expir/i.test(file.text) && /(\.token|token\s*==|token=|"token"|api_key)/.test(file.text)) return true;
+  return file.moduleName.startsWith('fastapi_users') || (!!names && names.test(file.text));
+}
+
+/** Superset test: `fn` verifies by itself, or names a callable (or alias) in `names`, or a library dependency. */
+function mayVerify(fn: FunctionInfo, facts: FileFacts, names: RegExp | undefined): boolean {
+  if (facts.jwt || looksUpSessionToken(fn) || (facts.issuer && UNAUTHORIZED_TEXT.test(fn.body.text))) return true;
+  const text = fn.node.text;
+  return LIBRARY_AUTH_TEXT.test(text) || (!!names && names.test(text));
 }
 
 function wordsPattern(names: Iterable<string>): RegExp | undefined {
   const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
   return list.length ? new RegExp(`\\b(?:${list.join('|')})\\b`) : undefined;
-}
-
-/** Functions of `model` that verify a credential (their verdict is exact: it follows calls into any file). */
-function verifyingFunctionNames(ws: Workspace, file: string, model: ModuleModel): string[] {
-  const out: string[] = [];
-  for (const fn of model.functions) {
-    if (functionVerdict(ws, { fn, model, file, qualified: `${model.moduleName}.${fn.qualname}` }) === 'none') continue;
-    out.push(fn.name);
-    // `Depends(JWTBearer())`: the class is what callers name.
-    if (fn.className) out.push(fn.className);
-  }
-  return out;
-}
-
-/** `CurrentUser = Annotated[User, Depends(get_current_user)]`, `auth = JWTBearer()`: module-level names of them. */
-function aliasNames(model: ModuleModel, names: RegExp): string[] {
-  const out: string[] = [];
-  for (const [name, list] of model.assignments) if (list.some((a) => names.test(a.value.text))) out.push(name);
-  return out;
 }
 
 function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
@@ -53,34 +65,56 @@ function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
   }
 }
 
-/** The candidate files, sorted by path; memoized per workspace state. */
-export function authCandidateFiles(ws: Workspace): WorkspaceFile[] {
-  return ws.memo('auth:candidate-files', () => {
-    const configured = ws.settingsFor(ws.root).authDependencies.map((e) => e.split(/[.:]/).pop() ?? '');
-    const configuredNames = wordsPattern(configured);
+/**
+ * Every function of the workspace that can be an auth dependency (a superset: the caller asks auth.ts of each), in
+ * file path order and then the module's order, memoized per workspace state.
+ */
+export function authCandidates(ws: Workspace): AuthCandidate[] {
+  return ws.memo('auth:candidates', () => {
+    // Configured dependencies are auth dependencies whatever their body: their names seed the search.
+    const names = new Set(ws.settingsFor(ws.root).authDependencies.map((e) => e.split(/[.:]/).pop() ?? ''));
     const chosen = new Map<string, WorkspaceFile>();
-    const names = new Set<string>();
-    let frontier = ws.allFiles().filter((f) => isSeed(f, configuredNames));
-    // Each round adds at least one new name, so this ends; files already chosen are looked at again only for aliases
-    // of the new names.
+    let frontier = ws.allFiles().filter((f) => isSeedFile(f, wordsPattern(names)));
+    // Each round adds at least one new name, so this ends. A file named again is looked at again: a function that
+    // names a callable found later may verify through it.
     while (frontier.length) {
-      for (const f of frontier) chosen.set(f.path, f);
       const before = names.size;
+      const known = wordsPattern(names);
+      for (const f of frontier) {
+        chosen.set(f.path, f);
+        const model = safeModel(ws, f.path);
+        if (!model) continue;
+        const facts = factsOf(f);
+        for (const fn of model.functions) {
+          if (!mayVerify(fn, facts, known)) continue;
+          if (functionVerdict(ws, { fn, model, file: f.path, qualified: `${model.moduleName}.${fn.qualname}` }) === 'none') continue;
+          names.add(fn.name);
+          // `Depends(JWTBearer())`: callers name the class of a callable instance.
+          if (fn.className) names.add(fn.className);
+        }
+      }
+      // `CurrentUser = Annotated[User, Depends(get_current_user)]`, `auth = JWTBearer()`, `current_active_user =
+      // fastapi_users.current_user(active=True)`: module-level names of verifying callables.
+      const all = wordsPattern(names);
       for (const f of frontier) {
         const model = safeModel(ws, f.path);
-        if (model) for (const n of verifyingFunctionNames(ws, f.path, model)) names.add(n);
-      }
-      const all = wordsPattern(names);
-      if (all) {
-        for (const f of frontier) {
-          const model = safeModel(ws, f.path);
-          if (model) for (const n of aliasNames(model, all)) names.add(n);
+        if (!model) continue;
+        for (const [name, list] of model.assignments) {
+          if (list.some((a) => (all && all.test(a.value.text)) || LIBRARY_AUTH_TEXT.test(a.value.text))) names.add(name);
         }
       }
       if (names.size === before) break;
       const fresh = wordsPattern([...names].slice(before));
       frontier = fresh ? ws.allFiles().filter((f) => fresh.test(f.text)) : [];
     }
-    return [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const known = wordsPattern(names);
+    const out: AuthCandidate[] = [];
+    for (const f of [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+      const model = safeModel(ws, f.path);
+      if (!model) continue;
+      const facts = factsOf(f);
+      for (const fn of model.functions) if (mayVerify(fn, facts, known)) out.push({ file: f.path, model, fn });
+    }
+    return out;
   });
 }

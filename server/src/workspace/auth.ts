@@ -10,7 +10,7 @@ import type { Range } from '../core/types';
 import type { Workspace } from './workspace';
 import { appGraph, instanceCalls, instanceDecorated, routes, type DependencyRef, type Route } from './app-graph';
 import { lookup, lookupCallable, resolveCallTarget } from './symbols';
-import { authCandidateFiles } from './auth-candidates';
+import { authCandidates } from './auth-candidates';
 import { jwtCallsIn } from '../python/jwt-libs';
 import { children, contains, descendantsInScope, dottedName, rangeOf, stringValue, walk } from '../python/syntax';
 
@@ -184,7 +184,7 @@ function verifiesWithIssuer(model: ModuleModel, fn: FunctionInfo): boolean {
 }
 
 /** A query on a session/token/API-key table that checks an expiry: Better Auth's opaque bearer/session tokens. */
-function looksUpSessionToken(fn: FunctionInfo): boolean {
+export function looksUpSessionToken(fn: FunctionInfo): boolean {
   const text = fn.body.text;
   if (!/expir|expires_at|expiresAt/i.test(text)) return false;
   return /\b(select|query|get|filter|filter_by|where|execute|fetch\w*)\s*\(/.test(text) && /\b\w*(Session|Token|ApiKey|APIKey|session|token)\w*\b/.test(text) && /(\.token|token\s*==|token=|"token"|api_key)/.test(text);
@@ -459,14 +459,11 @@ export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefine
     }
     // No route uses one yet: a top-level auth dependency defined in the workspace, preferring conventional names.
     const candidates: string[] = [];
-    for (const f of authCandidateFiles(ws)) {
-      const model = ws.model(f.path);
-      if (!model) continue;
-      for (const fn of model.functions) {
-        if (!fn.topLevel) continue;
-        const q = `${model.moduleName}.${fn.name}`;
-        if (isAuthDependency(ws, q)) candidates.push(q);
-      }
+    // No other function can be one: see auth-candidates.ts.
+    for (const { model, fn } of authCandidates(ws)) {
+      if (!fn.topLevel) continue;
+      const q = `${model.moduleName}.${fn.name}`;
+      if (isAuthDependency(ws, q)) candidates.push(q);
     }
     candidates.sort((a, b) => rank(a) - rank(b));
     const pick = candidates[0];
