@@ -121,7 +121,7 @@ function timed(cmd: string, args: string[]): Measure & { status: number | null; 
 function audit(c: Corpus): { measure: Measure; findings: number } | undefined {
   if (!fs.existsSync(CLI_MAIN)) return undefined;
   const out = path.join(os.tmpdir(), `jwt-api-security-bench-${process.pid}.json`);
-  const m = timed(process.execPath, ['-e', CLI_LAUNCH, c.dir, '--format', 'json', '--output', out, '--exit-zero', '--include-tests']);
+  const m = timed(process.execPath, ['-e', CLI_LAUNCH, c.dir, '--format', 'json', '--output', out, '--exit-zero', '--include-tests', '--no-gitignore']);
   let findings = NaN;
   try {
     const json = JSON.parse(fs.readFileSync(out, 'utf8')) as { findings?: unknown[] };
@@ -194,9 +194,7 @@ async function main(): Promise<void> {
     process.stderr.write(table([row]).split('\n')[2] + '\n');
   }
   const cpu = os.cpus();
-  const result = `# Benchmark results
-
-Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
+  const result = `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
 Peers: Ruff ${safeVersion(() => require('@astral-sh/ruff-wasm-nodejs').Workspace.version())} (WASM, \`select = ["S"]\`, one thread, in process),
 Bandit ${safeVersion(() => execFileSync('bandit', ['--version'], { encoding: 'utf8' }).split('\n')[0])}.
 Parse-only is tree-sitter (WASM) parsing every file once in one thread. The audit is the real CLI
@@ -204,8 +202,24 @@ Parse-only is tree-sitter (WASM) parsing every file once in one thread. The audi
 
 ${table(rows)}
 `;
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.md'), result);
+  writeResults(path.join(ROOT, 'bench', 'results.md'), result);
   process.stdout.write(result);
+}
+
+const BEGIN = '<!-- bench:begin (written by npm run bench) -->';
+const END = '<!-- bench:end -->';
+
+/**
+ * Puts the measured table between the markers of results.md, keeping the analysis written around it (targets,
+ * profiles, what would close a gap); a file without markers gets them appended.
+ */
+function writeResults(file: string, measured: string): void {
+  const block = `${BEGIN}\n${measured.trim()}\n${END}`;
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = old.indexOf(BEGIN);
+  const end = old.indexOf(END);
+  const next = start !== -1 && end > start ? old.slice(0, start) + block + old.slice(end + END.length) : `${old.trimEnd()}\n\n${block}\n`;
+  fs.writeFileSync(file, next);
 }
 
 function safeVersion(get: () => string): string {
