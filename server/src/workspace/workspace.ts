@@ -174,7 +174,7 @@ export class Workspace {
   /** The file at a path (its text is a dependency of the memo being computed, as is its absence). */
   file(filePath: string): WorkspaceFile | undefined {
     const abs = path.resolve(filePath);
-    this.memos.read(FILE + abs);
+    this.readFile(abs);
     return this.files.get(abs);
   }
 
@@ -183,6 +183,11 @@ export class Workspace {
     this.memos.read(EVERY_FILE);
     // A copy: callers may sort or filter what they get.
     return this.sortedFiles().slice();
+  }
+
+  /** Records that the memo being computed read a file (the check first: most reads happen outside any memo). */
+  private readFile(abs: string): void {
+    if (this.memos.tracking) this.memos.read(FILE + abs);
   }
 
   private sortedFiles(): WorkspaceFile[] {
@@ -220,7 +225,7 @@ export class Workspace {
   /** The module model of a file, parsed on first use and kept until the file changes. */
   model(filePath: string): ModuleModel | undefined {
     const abs = path.resolve(filePath);
-    this.memos.read(FILE + abs);
+    this.readFile(abs);
     const cached = this.models.get(abs);
     if (cached) return cached;
     const file = this.files.get(abs);
@@ -273,7 +278,7 @@ export class Workspace {
       }
     }
     const hit = this.moduleIndex.get(name)?.[0];
-    if (hit) this.memos.read(FILE + hit);
+    if (hit) this.readFile(hit);
     return hit ? this.files.get(hit) : undefined;
   }
 
