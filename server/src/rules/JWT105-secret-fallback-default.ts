@@ -109,8 +109,12 @@ any environment that relied on the fallback (local development, CI) must set the
       if (guardedByRaise(scopeOf(model, call), variable, call)) continue;
       ctx.report({ node: call, messageId: 'setdefault', data: { call: 'os.environ.setdefault(...)', fallback: shorten(stringValue(fallback) ?? ''), variable } });
     }
-    for (const cls of model.classes) {
-      if (isSettingsClass(ctx.workspace, model, cls)) checkSettingsClass(ctx, cls, keyFields);
+    // A settings class ends at a base named `BaseSettings`, which some file spells: without one, asking each class
+    // would only parse the modules its bases come from.
+    if (mayDeclareSettings(ctx.workspace)) {
+      for (const cls of model.classes) {
+        if (isSettingsClass(ctx.workspace, model, cls)) checkSettingsClass(ctx, cls, keyFields);
+      }
     }
   },
 });
@@ -132,7 +136,7 @@ any environment that relied on the fallback (local development, CI) must set the
 function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
   const text = file.text;
   const reads = ENV_READER.test(text) || (/environ/.test(text) && /setdefault/.test(text)) || ENV_READER_MODULE.test(file.moduleName);
-  const settings = CLASS_TEXT.test(text) && ws.filesMentioning(/BaseSettings/).length > 0;
+  const settings = CLASS_TEXT.test(text) && mayDeclareSettings(ws);
   if ((reads || settings) && (textMayNameSecret(text) || mayNameKey(text, reads, settings))) return true;
   return envKeyFallbackIn(file, ws);
 }
@@ -169,6 +173,10 @@ function mayNameKey(text: string, reads: boolean, settings: boolean): boolean {
   if (KEY_ASSIGNED_READ.test(text) || KEY_ANNOTATED_READ.test(text)) return true;
   if (KEY_ANNOTATION_OPENS.test(text) && ASSIGNED_READ.test(text)) return true;
   return KEY_STRING.test(text) || KEY_STRING.test(withoutStringSeams(text));
+}
+
+function mayDeclareSettings(ws: Workspace): boolean {
+  return ws.filesMentioning(/BaseSettings/).length > 0;
 }
 
 function envKeyFallbackIn(file: WorkspaceFile, ws: Workspace): boolean {

@@ -9,7 +9,7 @@ import { errorResponseAt, exceptClausesIn, isBroadCatch, isJwtException, type Er
 import { exprKey, failureBranch, testedIn } from '../python/auth-conditions';
 import { claimReadAt } from '../python/token-claims';
 import { addKeywordEdit } from '../python/token-edits';
-import { calledFunction, claimNamesIn, decodeIndex, functionKey } from '../workspace/token-index';
+import { calledFunction, claimNamesIn, claimReturningFunctions, decodeIndex, functionKey } from '../workspace/token-index';
 import { isMiddleware, isRouteHandler } from '../workspace/auth-routes';
 import { pinnedBelow } from '../workspace/pinned-versions';
 import type { Workspace, WorkspaceFile } from '../workspace/workspace';
@@ -221,12 +221,14 @@ function verificationIn(ws: Workspace, file: string, model: ModuleModel, fn: Fun
       verifyingCalls.push(call);
       continue;
     }
-    const target = calledFunction(ws, file, model, call);
+    // Resolving a call may parse the module it comes from: only worth it when some function decodes.
+    const target = decoders.size ? calledFunction(ws, file, model, call) : undefined;
     if (target && target.fn !== fn && decoders.has(functionKey(target))) verifyingCalls.push(call);
   }
   for (const p of fn.params) if (TOKEN_PARAM.test(p.name)) authVars.add(p.name);
   for (const name of model.localAssignments(fn.body).keys()) if (TOKEN_PARAM.test(name)) authVars.add(name);
-  for (const name of claimNamesIn(model, fn, ws, file)) authVars.add(name);
+  // Calls count as claims only through a claim-returning function; with none, resolving them would only parse.
+  for (const name of claimNamesIn(model, fn, claimReturningFunctions(ws).size ? ws : undefined, file)) authVars.add(name);
   // Names assigned from the token, the claims, a verifying call, or from those (in source order, to a fixpoint).
   const assignments = [...model.localAssignments(fn.body)];
   for (let changed = true, rounds = 0; changed && rounds < 5; rounds++) {
@@ -324,7 +326,7 @@ function authTestReason(ws: Workspace, file: string, model: ModuleModel, cond: N
     if (reason) return false;
     if (n.type === 'call') {
       const jwt = classifyJwtCall(model, n);
-      const target = jwt ? undefined : calledFunction(ws, file, model, n);
+      const target = jwt || !decodingFunctions(ws).size ? undefined : calledFunction(ws, file, model, n);
       if (jwt?.kind === 'decode' || (target && decodingFunctions(ws).has(functionKey(target)))) reason = `\`${exprKey(n.childForFieldName('function') ?? n)}(...)\` failed`;
       const read = claimReadAt(n);
       if (read && v.authVars.has(exprKey(read.object))) reason = `claim \`${read.claim}\` is missing`;
@@ -359,7 +361,8 @@ function answersIn(model: ModuleModel, block: Node, answersClient: boolean, ws?:
       if (value.type === 'call') {
         const response = errorResponseAt(model, value);
         if (response) out.push({ at: stmt, response });
-        else if (ws && file) {
+        else if (ws && file && someHelperReturnsHttpException(ws)) {
+          // (The memo first: without such a helper anywhere, resolving the call would only parse its module.)
           const helper = helperException(ws, file, model, value);
           if (helper) out.push({ at: stmt, response: helper, viaHelper: dottedNameOf(value) });
         }
