@@ -6,7 +6,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { initParser } from '../../server/src/python/parser';
-import { isUserModel, ownedModelByName, ownedModels, requestModels } from '../../server/src/workspace/owned-models';
+import { isUserModel, modelClasses, ownedModelByName, ownedModels, requestModels } from '../../server/src/workspace/owned-models';
 import { workspaceOf } from '../support';
 
 before(async () => {
@@ -149,6 +149,43 @@ describe('owned models', () => {
       assert.deepEqual(ownedModelByName(w, 'app.models.Note')?.ownerColumns, ['author']);
     } finally {
       w.dispose();
+    }
+  });
+});
+
+describe('model classes across files, without parsing unrelated code', () => {
+  const FILES = {
+    'app/db/base.py': 'from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n',
+    // Re-exported under another name: this file and the next never name a model library.
+    'app/db/__init__.py': 'from app.db.base import Base as ModelBase\n',
+    'app/models/mixins.py': 'from sqlalchemy import Column, String\n\nclass OwnedMixin:\n    user_id = Column(String, index=True)\n',
+    'app/models/task.py': [
+      'from sqlalchemy import Column, Integer, String',
+      'from app.db import ModelBase',
+      'from app.models.mixins import OwnedMixin',
+      '',
+      'class Entity(ModelBase):',
+      '    __abstract__ = True',
+      '',
+      'class Task(Entity, OwnedMixin):',
+      '    __tablename__ = "tasks"',
+      '    id = Column(Integer, primary_key=True)',
+      '',
+    ].join('\n'),
+    // Names no library at all: only the intermediate class.
+    'app/models/note.py': 'from app.models.task import Entity\n\nclass Note(Entity):\n    __tablename__ = "notes"\n',
+    'tools/unrelated.py': 'class Helper:\n    def run(self):\n        return 1\n',
+  };
+
+  it('finds models whose base comes through aliases and intermediate classes, and parses no unrelated file', () => {
+    const ws = workspaceOf(FILES);
+    try {
+      assert.deepEqual(modelClasses(ws).map((m) => `${m.name}:${m.orm}`).sort(), ['Note:sqlalchemy', 'Task:sqlalchemy']);
+      assert.deepEqual(ownedModels(ws).map((m) => m.name), ['Task']);
+      const parsed = ws.modelsBuilt;
+      assert.equal(parsed, Object.keys(FILES).length - 1, 'tools/unrelated.py must not be parsed');
+    } finally {
+      ws.dispose();
     }
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ClassInfo, ModuleModel } from '../python/module-model';
-import type { Workspace } from './workspace';
+import type { Workspace, WorkspaceFile } from './workspace';
 import { lookup } from './symbols';
 import { literalValue, stringValue } from '../python/syntax';
 
@@ -110,13 +110,8 @@ function ancestry(ws: Workspace, cls: ClassInfo, model: ModuleModel, file: strin
 export function modelClasses(ws: Workspace): ModelClass[] {
   return ws.memo('iso:model-classes', () => {
     const out: ModelClass[] = [];
-    for (const f of ws.allFiles()) {
-      let model: ModuleModel | undefined;
-      try {
-        model = ws.model(f.path);
-      } catch {
-        continue;
-      }
+    for (const f of modelClassFiles(ws)) {
+      const model = safeModel(ws, f.path);
       if (!model) continue;
       for (const cls of model.classes) {
         if (!cls.topLevel) continue;
@@ -146,6 +141,67 @@ export function modelClasses(ws: Workspace): ModelClass[] {
     }
     return out;
   });
+}
+
+/** A model library named in a file's text: a class can reach one of the library bases above only through these. */
+const MODEL_LIBRARY_TEXT = /sqlmodel|pydantic|sqlalchemy|tortoise|beanie|odmantic|ormar|piccolo/;
+/** Module-level values that can stand for a model base (`Base = declarative_base()`, `db = SQLAlchemy()`). */
+const BASE_VALUE_TEXT = /sqlmodel|pydantic|sqlalchemy|tortoise|beanie|odmantic|ormar|piccolo|declarative_base|generate_base|registry|SQLAlchemy|Model/;
+
+function wordsPattern(names: Iterable<string>): RegExp | undefined {
+  const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
+  return list.length ? new RegExp(`\\b(?:${list.join('|')})\\b`) : undefined;
+}
+
+function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
+  try {
+    return ws.model(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The files that can define a model class, in path order, found without parsing the others. A class is a model
+ * only if a chain of bases reaches a model library, and every link names its base in its own file's text: the
+ * library's module, or a workspace class, base variable or import alias already known to lead to one. So the search
+ * starts from files naming a library and grows with those names until no new one appears (what makes a workspace
+ * with a FastAPI app beside much other code cheap).
+ */
+function modelClassFiles(ws: Workspace): WorkspaceFile[] {
+  const chosen = new Map<string, WorkspaceFile>();
+  const names = new Set<string>();
+  let frontier = ws.allFiles().filter((f) => MODEL_LIBRARY_TEXT.test(f.text));
+  // Each round adds a new name, so this ends; a file named again is looked at again for the new names.
+  while (frontier.length) {
+    const before = names.size;
+    for (const f of frontier) {
+      chosen.set(f.path, f);
+      const model = safeModel(ws, f.path);
+      if (!model) continue;
+      for (const cls of model.classes) {
+        const anc = ancestry(ws, cls, model, f.path, `${model.moduleName}.${cls.name}`);
+        if (anc.library.size > 0 || anc.declarativeFactory) names.add(cls.name);
+      }
+    }
+    const known = wordsPattern(names);
+    for (const f of frontier) {
+      const model = safeModel(ws, f.path);
+      if (!model) continue;
+      for (const [name, list] of model.assignments) {
+        if (list.some((a) => BASE_VALUE_TEXT.test(a.value.text) || (known && known.test(a.value.text)))) names.add(name);
+      }
+      // `from app.db import Base as ModelBase`: the alias is what other files name.
+      for (const b of model.imports.values()) {
+        const original = b.target.slice(b.target.lastIndexOf('.') + 1);
+        if (b.local !== original && (names.has(original) || MODEL_LIBRARY_TEXT.test(b.target))) names.add(b.local);
+      }
+    }
+    if (names.size === before) break;
+    const fresh = wordsPattern([...names].slice(before));
+    frontier = fresh ? ws.allFiles().filter((f) => fresh.test(f.text)) : [];
+  }
+  return [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function isSqlAlchemyTable(anc: Ancestry): boolean {
