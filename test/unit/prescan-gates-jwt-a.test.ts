@@ -405,6 +405,11 @@ describe('JWT105: a bare `key` counts only where it can be the secret-like name'
       text: 'import os\nfrom typing import Optional\n\nkey: Optional[\n    str\n] = os.environ.get("APP_SIGNING", "dev")\n',
       ok: 'import os\nfrom typing import Optional\n\nkey: Optional[\n    str\n] = "fixed"\n',
     },
+    {
+      why: 'assigned an env read with a string annotation over several lines',
+      text: 'import os\n\nkey: """\nstr\n""" = os.getenv("APP_SIGNING", "dev")\n',
+      ok: 'import os\n\nkey: """\nstr\n""" = "fixed"\n',
+    },
     { why: 'as the variable, spelled "K" "EY"', text: 'import os\n\nos.environ.setdefault("K" "EY", "dev")\n', ok: 'import os\n\nos.environ.setdefault("KEYS", "dev")\n' },
   ];
   for (const c of CASES) {

@@ -152,8 +152,8 @@ const BL = String.raw`(?:[ \t\f]|\\\r?\n)`;
  */
 const READ_CALLEE = String.raw`(?:[^\s()\[\]{}=,;:'"#\\]|${BL})*?(?:config|env|\.${BL}*(?:str|bytes)\b)`;
 const ENV_READER = new RegExp(String.raw`getenv|environ${SEP}\.${SEP}get\b|\benviron${SEP}as\b|decouple|environs|\b(?:Auto)?Config\b|\bRepositoryEnv\b`);
-/** Modules whose own definitions resolve to an env reader's qualified name (`os.getenv` inside `os`). */
-const ENV_READER_MODULE = /^(os|decouple|environs)$/;
+/** Modules (and packages, for relative imports) whose own names resolve to an env reader's (`os.getenv` inside `os`). */
+const ENV_READER_MODULE = /^(os|decouple|environs)(\.|$)/;
 const CLASS_TEXT = /\bclass\b/;
 const KEY_STRING = /["']key["']/iu;
 const KEY_ASSIGNED_READ = new RegExp(String.raw`\bkey${BL}*=(?!=)${BL}*${READ_CALLEE}`, 'iu');
@@ -162,8 +162,8 @@ const KEY_ANNOTATED = new RegExp(String.raw`\bkey${BL}*:`, 'iu');
 const REST_OF_LINE = String.raw`(?:[^\r\n\\]|\\\r?\n|\\)*?`;
 /** `key: <annotation on one logical line> = <env reader>(...)`. */
 const KEY_ANNOTATED_READ = new RegExp(String.raw`\bkey${BL}*:${REST_OF_LINE}=(?!=)${BL}*${READ_CALLEE}`, 'iu');
-/** An annotation that may run over several lines opens a bracket on the line of `key:`. */
-const KEY_ANNOTATION_OPENS = new RegExp(String.raw`\bkey${BL}*:${REST_OF_LINE}[\[({]`, 'iu');
+/** An annotation that may run over several lines opens a bracket (or a triple-quoted string) on the line of `key:`. */
+const KEY_ANNOTATION_OPENS = new RegExp(String.raw`\bkey${BL}*:${REST_OF_LINE}(?:[\[({]|"""|''')`, 'iu');
 const ASSIGNED_READ = new RegExp(String.raw`=(?!=)${BL}*${READ_CALLEE}`, 'iu');
 
 /** A bare `key` where it can be the name: an annotated settings field, the variable string, or an env read's target. */
