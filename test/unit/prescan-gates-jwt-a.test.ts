@@ -471,3 +471,41 @@ def fetch(conn, user, path: str):
     }
   });
 });
+
+describe("JWT108's decoding functions, found from the files that name them, follow re-exported aliases", () => {
+  // `get_user` calls the decoder only as `vt`, an alias another module re-exports: its file never names
+  // `verify_token`, yet `calledFunction` resolves the call, so `get_user` verifies and the route's 403 is reported.
+  const files = (deps: string) => ({
+    'app/__init__.py': '',
+    'app/security.py': 'import os\n\nimport jwt\n\n\ndef verify_token(raw: str) -> dict:\n    return jwt.decode(raw, os.environ["K"], algorithms=["HS256"])\n',
+    'app/reexport.py': 'from app.security import verify_token as vt\n',
+    'app/deps.py': `${deps}\n\n\ndef get_user(raw: str) -> dict:\n    return vt(raw)\n`,
+    'app/routes.py': `from fastapi import APIRouter, Header, HTTPException
+
+from app.deps import get_user
+
+router = APIRouter()
+
+
+@router.get("/me")
+def me(authorization: str = Header(...)):
+    try:
+        user = get_user(authorization)
+    except Exception:
+        raise HTTPException(status_code=403, detail="bad token", headers={"WWW-Authenticate": "Bearer"})
+    return user
+`,
+  });
+  for (const deps of ['from app.security import verify_token as vt', 'from app.reexport import vt']) {
+    it(deps, () => {
+      const ws = workspaceOf(files(deps));
+      try {
+        const found = findingsOf(ws, 'JWT108', true);
+        assert.ok(found.some((f) => f.file === abs('app/routes.py') && /403 instead of 401/.test(f.message)), 'the 403 is reported');
+        assert.deepEqual(findingsOf(ws, 'JWT108', false), found);
+      } finally {
+        ws.dispose();
+      }
+    });
+  }
+});

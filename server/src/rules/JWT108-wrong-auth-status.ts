@@ -173,33 +173,82 @@ function someHelperReturnsHttpException(ws: Workspace): boolean {
 /** Functions that verify tokens: they decode, or call (up to three levels) a workspace function that does. */
 function decodingFunctions(ws: Workspace): Set<string> {
   return ws.memo('JWT108:decoders', () => {
-    const out = new Set<string>();
-    for (const d of decodeIndex(ws)) if (d.fn) out.add(functionKey({ file: d.file, fn: d.fn }));
-    // Callers are added only next to a decoder: with none, the call graph (every call of every file) is moot.
-    if (out.size === 0) return out;
-    const calls: [string, string][] = [];
-    for (const f of ws.allFiles()) {
-      const model = ws.model(f.path);
-      if (!model) continue;
-      for (const fn of model.functions) {
-        for (const call of descendantsInScope(fn.body, 'call')) {
-          const target = calledFunction(ws, f.path, model, call);
-          if (target) calls.push([functionKey({ file: f.path, fn }), functionKey(target)]);
-        }
-      }
+    const decoders = new Set<string>();
+    for (const d of decodeIndex(ws)) if (d.fn) decoders.add(functionKey({ file: d.file, fn: d.fn }));
+    // Callers are added only next to a decoder: with none, the call graph is moot.
+    if (decoders.size === 0) return decoders;
+    // A call names the function it calls, or an alias it is imported under somewhere on the way (`from .security
+    // import verify as check`, re-exported, then `check(...)`: `calledFunction` follows such chains), so only files
+    // naming a function of the result or such an alias can add a caller: the graph is built from those files,
+    // growing with the names and aliases found, until a round finds no new one. The edges left out never reach the
+    // result, so it is the whole workspace graph's.
+    const names = new Set([...decoders].map(nameOfKey));
+    for (;;) {
+      const mentioning = ws.filesMentioning(namesPattern(names));
+      const calls = mentioning.flatMap((f) => callEdges(ws, f.path));
+      const out = propagateCallers(decoders, calls);
+      const before = names.size;
+      for (const key of out) names.add(nameOfKey(key));
+      for (const f of mentioning) for (const alias of importAliases(f.text, names)) names.add(alias);
+      if (names.size === before) return out;
     }
-    for (let round = 0; round < 3; round++) {
-      let grew = false;
-      for (const [caller, callee] of calls) {
-        if (!out.has(caller) && out.has(callee)) {
-          out.add(caller);
-          grew = true;
-        }
-      }
-      if (!grew) break;
-    }
-    return out;
   });
+}
+
+/** Python identifier characters, for whole-word tests that `\b` (ASCII only) would get wrong on `vérifier`. */
+const ID_CHAR = String.raw`[\p{L}\p{N}\p{M}_]`;
+
+/** Any of `names` as a whole word (sorted: the pattern is a memo key of `filesMentioning`). */
+function namesPattern(names: Set<string>): RegExp {
+  return new RegExp(`(?<!${ID_CHAR})(?:${[...names].sort().map(escapeRegExp).join('|')})(?!${ID_CHAR})`, 'u');
+}
+
+/** The names `text` imports one of `names` as (`name as alias`, also split over lines or with a comment between). */
+function importAliases(text: string, names: Set<string>): string[] {
+  const re = new RegExp(`(?<!${ID_CHAR})(?:${[...names].map(escapeRegExp).join('|')})(?:\\s|\\\\|#[^\\r\\n]*(?=[\\r\\n]))+as(?:\\s|\\\\)+(${ID_CHAR}+)`, 'gu');
+  return [...text.matchAll(re)].map((m) => m[1]);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `file#Class.method` -> `method`: the name a call spells. */
+function nameOfKey(key: string): string {
+  const qualname = key.slice(key.lastIndexOf('#') + 1);
+  return qualname.slice(qualname.lastIndexOf('.') + 1);
+}
+
+/** The calls of one file's functions to workspace functions, as (caller, callee) keys; one memo per file. */
+function callEdges(ws: Workspace, file: string): [string, string][] {
+  return ws.memo(`JWT108:calls:${file}`, () => {
+    const model = ws.model(file);
+    const calls: [string, string][] = [];
+    if (!model) return calls;
+    for (const fn of model.functions) {
+      for (const call of descendantsInScope(fn.body, 'call')) {
+        const target = calledFunction(ws, file, model, call);
+        if (target) calls.push([functionKey({ file, fn }), functionKey(target)]);
+      }
+    }
+    return calls;
+  });
+}
+
+/** The decoders and their callers up to three levels (in edge order, as the analysis has always counted them). */
+function propagateCallers(decoders: Set<string>, calls: [string, string][]): Set<string> {
+  const out = new Set(decoders);
+  for (let round = 0; round < 3; round++) {
+    let grew = false;
+    for (const [caller, callee] of calls) {
+      if (!out.has(caller) && out.has(callee)) {
+        out.add(caller);
+        grew = true;
+      }
+    }
+    if (!grew) break;
+  }
+  return out;
 }
 
 interface Verification {
