@@ -145,12 +145,27 @@ export function modelClasses(ws: Workspace): ModelClass[] {
 
 /** A model library named in a file's text: a class can reach one of the library bases above only through these. */
 const MODEL_LIBRARY_TEXT = /sqlmodel|pydantic|sqlalchemy|tortoise|beanie|odmantic|ormar|piccolo/;
-/** Module-level values that can stand for a model base (`Base = declarative_base()`, `db = SQLAlchemy()`). */
-const BASE_VALUE_TEXT = /sqlmodel|pydantic|sqlalchemy|tortoise|beanie|odmantic|ormar|piccolo|declarative_base|generate_base|registry|SQLAlchemy|Model/;
+/** Factories whose result is a model base (`Base = declarative_base()`, `db = SQLAlchemy()` for `db.Model`). */
+const BASE_FACTORY_TEXT = /declarative_base|generate_base|registry|SQLAlchemy/;
+
+function alternation(names: Iterable<string>): string | undefined {
+  const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
+  return list.length ? `(?:${list.join('|')})` : undefined;
+}
 
 function wordsPattern(names: Iterable<string>): RegExp | undefined {
-  const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
-  return list.length ? new RegExp(`\\b(?:${list.join('|')})\\b`) : undefined;
+  const alt = alternation(names);
+  return alt ? new RegExp(`\\b${alt}\\b`) : undefined;
+}
+
+/**
+ * The places a file can name a model base so that a class of its own inherits from it: a class header listing it,
+ * an alias assignment (`ModelBase = Base`, `Model = db.Model`), an import alias (`Base as ModelBase`).
+ */
+function baseUsePattern(names: Iterable<string>): RegExp | undefined {
+  const alt = alternation(names);
+  if (!alt) return undefined;
+  return new RegExp(`class\\s+\\w+\\s*\\([^)]*\\b${alt}\\b|^[ \\t]*\\w+[ \\t]*(?::[^=\\n]*)?=[ \\t]*[\\w.]*\\b${alt}\\b[ \\t]*$|\\b${alt}\\s+as\\s+\\w+`, 'm');
 }
 
 function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
@@ -181,16 +196,14 @@ function modelClassFiles(ws: Workspace): WorkspaceFile[] {
       if (!model) continue;
       for (const cls of model.classes) {
         const anc = ancestry(ws, cls, model, f.path, `${model.moduleName}.${cls.name}`);
-        if (anc.library.size > 0 || anc.declarativeFactory) names.add(cls.name);
+        if (leadsToModelLibrary(anc)) names.add(cls.name);
       }
     }
     const known = wordsPattern(names);
     for (const f of frontier) {
       const model = safeModel(ws, f.path);
       if (!model) continue;
-      for (const [name, list] of model.assignments) {
-        if (list.some((a) => BASE_VALUE_TEXT.test(a.value.text) || (known && known.test(a.value.text)))) names.add(name);
-      }
+      for (const [name, list] of model.assignments) if (list.some((a) => mayStandForBase(a.value, known))) names.add(name);
       // `from app.db import Base as ModelBase`: the alias is what other files name.
       for (const b of model.imports.values()) {
         const original = b.target.slice(b.target.lastIndexOf('.') + 1);
@@ -198,10 +211,24 @@ function modelClassFiles(ws: Workspace): WorkspaceFile[] {
       }
     }
     if (names.size === before) break;
-    const fresh = wordsPattern([...names].slice(before));
+    const fresh = baseUsePattern([...names].slice(before));
     frontier = fresh ? ws.allFiles().filter((f) => fresh.test(f.text)) : [];
   }
   return [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The ancestry reaches a base that modelClasses counts (an ORM's, pydantic's, or a declarative factory's). */
+function leadsToModelLibrary(anc: Ancestry): boolean {
+  if (anc.declarativeFactory) return true;
+  return [...anc.library].some((b) => SQLMODEL.test(b) || PYDANTIC.test(b) || DECLARATIVE_LIB.test(b) || TORTOISE.test(b) || OTHER_ORM.test(b));
+}
+
+/** What `ancestry` can follow through an assignment: a base factory's call, or an alias of a known base or library. */
+function mayStandForBase(value: Node, known: RegExp | undefined): boolean {
+  const text = value.text;
+  if (value.type === 'call') return BASE_FACTORY_TEXT.test(value.childForFieldName('function')?.text ?? '');
+  if (value.type !== 'identifier' && value.type !== 'attribute') return false;
+  return MODEL_LIBRARY_TEXT.test(text) || (!!known && known.test(text));
 }
 
 function isSqlAlchemyTable(anc: Ancestry): boolean {
