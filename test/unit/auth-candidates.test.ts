@@ -81,6 +81,10 @@ const INDIRECT = {
   'cfg/checks.py': 'def opaque_check(value):\n    return value\n',
   'cfg/use.py': ['from fastapi import Depends', 'from cfg.checks import opaque_check', '', 'def uses(v=Depends(opaque_check)):', '    return v', ''].join('\n'),
   'cfg/other.py': 'def unrelated(v):\n    return v\n',
+  // A decoder re-exported under another name; the dependent names only the alias.
+  'sec/core.py': 'import jwt\n\ndef decode_token(t):\n    return jwt.decode(t, "k", algorithms=["HS256"])\n',
+  'sec/api.py': 'from sec.core import decode_token as verify\n',
+  'sec/deps.py': ['from fastapi import HTTPException', 'from sec.api import verify', '', 'def checked(t):', '    try:', '        return verify(t)', '    except Exception:', '        raise HTTPException(status_code=401)', ''].join('\n'),
 };
 
 describe('authCandidates', () => {
@@ -97,7 +101,7 @@ describe('authCandidates', () => {
         }
       }
       // The fixture must exercise each kind (else the test could not fail).
-      for (const q of ['users.deps.get_owner', 'lib.deps.need', 'cfg.use.uses', 'cfg.checks.opaque_check']) assert.ok(auth.includes(q), `${q} is not an auth dependency`);
+      for (const q of ['users.deps.get_owner', 'lib.deps.need', 'cfg.use.uses', 'cfg.checks.opaque_check', 'sec.deps.checked']) assert.ok(auth.includes(q), `${q} is not an auth dependency`);
       for (const q of auth) assert.ok(candidates.has(q), `${q} is missing from the candidates`);
       assert.ok(!candidates.has('cfg.other.unrelated'));
     } finally {

@@ -4,8 +4,8 @@
  * dependency for fixes) need. In auth.ts a callable verifies a credential only if it decodes a JWT, looks up an
  * opaque session token (looksUpSessionToken: a text test), asks the issuer over HTTP (its file imports an HTTP client and says
  * 401), is configured, or comes from fastapi-users (the seeds), or calls / depends on a callable that verifies,
- * which its text then names (directly, through a module-level alias or instance, or through the class of a callable
- * instance). So the candidates start from the seeds and grow with the names of the verifying callables found, until
+ * which its text then names (directly, through a module-level alias or instance, an import alias re-exported from
+ * another module, or through the class of a callable instance). So the candidates start from the seeds and grow with the names of the verifying callables found, until
  * no new name appears. Knows nothing of rules.
  */
 import type { Workspace, WorkspaceFile } from './workspace';
@@ -101,6 +101,11 @@ export function authCandidates(ws: Workspace): AuthCandidate[] {
         if (!model) continue;
         for (const [name, list] of model.assignments) {
           if (list.some((a) => (all && all.test(a.value.text)) || LIBRARY_AUTH_TEXT.test(a.value.text))) names.add(name);
+        }
+        // `from app.security import decode_token as verify`: files importing it from here say `verify` only.
+        for (const b of model.imports.values()) {
+          const original = b.target.slice(b.target.lastIndexOf('.') + 1);
+          if (b.local !== original && names.has(original)) names.add(b.local);
         }
       }
       if (names.size === before) break;
