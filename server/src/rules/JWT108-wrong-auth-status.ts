@@ -115,7 +115,7 @@ header, which only adds a response header. Security classes on old FastAPI versi
 
 /**
  * - Authentication failures are looked for only in functions that verify: a JWT call of this file (the library's
- *   text gate) or a call to a decoding function, of which there is none unless some function decodes.
+ *   text gate) or a call to a decoding function, which names it or an alias it is imported under.
  * - A missing `WWW-Authenticate` header and an authorization branch answered here need an error response built
  *   in this file: `errorResponseAt` knows `HTTPException` (also unresolved) and FastAPI/Starlette responses and
  *   websocket exceptions, whose names resolve to `fastapi`/`starlette` only where this file can import them.
@@ -133,7 +133,8 @@ function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
     if (SCHEME_403_TEXT.test(text) && pinnedBelow(ws.pinnedVersion('fastapi'), [0, 122]) === true) return true;
   }
   if ((PRIVILEGE_ATTRS.test(text) || ownerTest(ws.settingsFor(file.path).ownerColumns).test(text)) && someHelperReturnsHttpException(ws)) return true;
-  return decodeIndex(ws).some((d) => !!d.fn);
+  // A call to a decoding function (or to one of its callers) spells its name or an alias it is imported under.
+  return decodingNames(ws)?.test(text) ?? false;
 }
 
 const FASTAPI_TEXT = /fastapi|starlette/;
@@ -172,11 +173,20 @@ function someHelperReturnsHttpException(ws: Workspace): boolean {
 
 /** Functions that verify tokens: they decode, or call (up to three levels) a workspace function that does. */
 function decodingFunctions(ws: Workspace): Set<string> {
+  return decoderGraph(ws).functions;
+}
+
+/** The names a call to a decoding function can spell (their own and the aliases they are imported under). */
+function decodingNames(ws: Workspace): RegExp | undefined {
+  return decoderGraph(ws).names;
+}
+
+function decoderGraph(ws: Workspace): { functions: Set<string>; names?: RegExp } {
   return ws.memo('JWT108:decoders', () => {
     const decoders = new Set<string>();
     for (const d of decodeIndex(ws)) if (d.fn) decoders.add(functionKey({ file: d.file, fn: d.fn }));
     // Callers are added only next to a decoder: with none, the call graph is moot.
-    if (decoders.size === 0) return decoders;
+    if (decoders.size === 0) return { functions: decoders };
     // A call names the function it calls, or an alias it is imported under somewhere on the way (`from .security
     // import verify as check`, re-exported, then `check(...)`: `calledFunction` follows such chains), so only files
     // naming a function of the result or such an alias can add a caller: the graph is built from those files,
@@ -190,7 +200,7 @@ function decodingFunctions(ws: Workspace): Set<string> {
       const before = names.size;
       for (const key of out) names.add(nameOfKey(key));
       for (const f of mentioning) for (const alias of importAliases(f.text, names)) names.add(alias);
-      if (names.size === before) return out;
+      if (names.size === before) return { functions: out, names: namesPattern(names) };
     }
   });
 }
