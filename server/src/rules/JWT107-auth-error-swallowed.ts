@@ -8,6 +8,7 @@ import { valueOf } from '../python/jwt-decode';
 import { blockRaises, catchesJwtErrors, caughtExceptions, exceptionName, guardedByRaise } from '../python/jwt-guards';
 import { callArguments, children, descendantsInScope, dottedName, enclosingFunction, indentOf, literalValue, rangeOf } from '../python/syntax';
 import { callSitesOf, functionDecodesJwt, type CallSite } from '../workspace/jwt-helpers';
+import { decodingFunctionNames, mentionsAnyName } from '../workspace/jwt-helper-names';
 import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 
 type MessageId = 'returnsNone' | 'returnsDefault' | 'passes' | 'continues' | 'autoError';
@@ -116,13 +117,41 @@ middleware (an \`HTTPException\` raised there becomes a 500) or in modules that 
 
 /**
  * An `except` around a decode needs `try`/`except` in this file, a token-reading JWT call somewhere in the
- * workspace (in this `try` body, or in the helper it calls: `functionDecodesJwt` ends at one) and a module that
+ * workspace (in this `try` body, or in the helper it calls, which this file names: `functionDecodesJwt` ends at
+ * one) and a module that
  * imports FastAPI/Starlette (this one, or a caller's). An `auto_error=False` scheme is built by a call that says
  * `auto_error` in a module importing FastAPI (this file or the one the dependency is imported from).
  */
 function mayReportIn(file: WorkspaceFile, ws: Workspace): boolean {
-  if (TRY_TEXT.test(file.text) && EXCEPT_TEXT.test(file.text) && workspaceMayUseFastapi(ws) && workspaceReadsTokens(ws)) return true;
-  return ws.filesMentioning(/auto_error/).some(mayImportFastapi);
+  if (TRY_TEXT.test(file.text) && EXCEPT_TEXT.test(file.text) && workspaceMayUseFastapi(ws) && workspaceReadsTokens(ws) && mayCallDecoder(file, ws)) return true;
+  // A lenient scheme is built here, or imported (one hop) under the name it is assigned to in its module.
+  if (!ws.filesMentioning(/auto_error/).some(mayImportFastapi)) return false;
+  return /auto_error/.test(file.text) || mentionsAnyName(ws, file, lenientSchemeNames(ws));
+}
+
+/** Names assigned a call that says `auto_error` (`bearer = HTTPBearer(auto_error=False)`), in any module. */
+function lenientSchemeNames(ws: Workspace): ReadonlySet<string> {
+  return ws.memo('JWT107:lenient-scheme-names', () => {
+    const names = new Set<string>();
+    for (const f of ws.filesMentioning(/auto_error/)) {
+      try {
+        const model = ws.model(f.path);
+        if (!model) continue;
+        for (const [name, list] of model.assignments) if (list.some((a) => /auto_error/.test(a.value.text))) names.add(name);
+      } catch {
+        // A module that cannot be modelled builds no scheme the check could read either.
+      }
+    }
+    return { names };
+  }).names;
+}
+
+/**
+ * The `try` body's decode is a JWT call of this file (the library's text gate) or a call to a function that
+ * decodes (`functionDecodesJwt`), which spells its name or an alias it is imported under.
+ */
+function mayCallDecoder(file: WorkspaceFile, ws: Workspace): boolean {
+  return JWT_LIBRARY_TEXT.test(file.text) || mentionsAnyName(ws, file, decodingFunctionNames(ws));
 }
 
 const TRY_TEXT = /\btry\b/;

@@ -16,8 +16,9 @@ const DECODING_KINDS = new Set(['decode', 'unverified-claims', 'signing-key']);
 
 /**
  * Names of the top-level workspace functions for which `functionDecodesJwt` can be true: those that decode
- * themselves and, as that function follows callees three levels deep, their callers up to three levels.
- * Name-level, so a superset: a function merely sharing a name with one of them is included too.
+ * themselves and, as that function follows callees three levels deep, their callers up to three levels, with the
+ * aliases they are imported under (a call spells the alias). Name-level, so a superset: a function merely sharing
+ * a name with one of them is included too.
  */
 export function decodingFunctionNames(ws: Workspace): ReadonlySet<string> {
   return ws.memo('jwt-helper-names:decoding', () => ({ names: computeDecodingNames(ws) })).names;
@@ -37,6 +38,8 @@ function computeDecodingNames(ws: Workspace): Set<string> {
   let frontier = new Set(names);
   for (let level = 1; level <= 3 && frontier.size > 0; level++) {
     const next = new Set<string>();
+    // A caller may call through an alias the name is (re-)exported under (`from .auth import verify as check`).
+    frontier = withImportAliases(ws, frontier, 4);
     for (const file of ws.filesMentioning(namesPattern(frontier))) {
       const model = ws.model(file.path);
       if (!model) continue;
@@ -49,7 +52,7 @@ function computeDecodingNames(ws: Workspace): Set<string> {
     for (const name of next) names.add(name);
     frontier = next;
   }
-  return names;
+  return withImportAliases(ws, names, 4);
 }
 
 /**
