@@ -124,8 +124,7 @@ const BEARER_SCHEMES = new Set([
 function bearerHeader(ws: Workspace): RelatedLocation[] {
   if (decodes(ws).length === 0) return [];
   const out: RelatedLocation[] = [];
-  // A bearer scheme, a `.headers` read or a `Header()` parameter: each names one of these.
-  for (const f of ws.filesMentioning(/Bearer|[Hh]eader/)) {
+  for (const f of ws.filesMentioning(/Bearer|[Hh]eader/).filter(mayReadBearerHeader)) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     for (const call of model.root.descendantsOfType('call')) {
@@ -152,6 +151,12 @@ function bearerHeader(ws: Workspace): RelatedLocation[] {
     }
   }
   return limit(out);
+}
+
+/** A bearer scheme names `Bearer`; `.headers.get("Authorization")` both words; a FastAPI `Header()` parameter its import. */
+function mayReadBearerHeader(f: { text: string }): boolean {
+  const text = f.text;
+  return text.includes('Bearer') || (text.includes('headers') && /authorization/i.test(text)) || (text.includes('Header') && /fastapi|starlette/.test(text));
 }
 
 /** 2: a decode with a key from the environment (or a JWKS) and pinned algorithms. */

@@ -52,6 +52,9 @@ function mayVerify(fn: FunctionInfo, facts: FileFacts, names: RegExp | undefined
   return LIBRARY_AUTH_TEXT.test(text) || (!!names && names.test(text));
 }
 
+/** Values that can stand for a callable: a name, an attribute, a call (an instance), `Annotated[...]`; not a list. */
+const ALIAS_VALUES: ReadonlySet<string> = new Set(['identifier', 'attribute', 'call', 'subscript']);
+
 function wordsPattern(names: Iterable<string>): RegExp | undefined {
   const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
   return list.length ? new RegExp(`\\b(?:${list.join('|')})\\b`) : undefined;
@@ -100,7 +103,7 @@ export function authCandidates(ws: Workspace): AuthCandidate[] {
         const model = safeModel(ws, f.path);
         if (!model) continue;
         for (const [name, list] of model.assignments) {
-          if (list.some((a) => (all && all.test(a.value.text)) || LIBRARY_AUTH_TEXT.test(a.value.text))) names.add(name);
+          if (list.some((a) => ALIAS_VALUES.has(a.value.type) && ((all && all.test(a.value.text)) || LIBRARY_AUTH_TEXT.test(a.value.text)))) names.add(name);
         }
         // `from app.security import decode_token as verify`: files importing it from here say `verify` only.
         for (const b of model.imports.values()) {
