@@ -164,7 +164,7 @@ function table(rows: Row[]): string {
       ratio(r.audit?.cpuMs, r.parse.cpuMs),
       r.ruff ? s(r.ruff.cpuMs) : 'absent',
       ratio(r.audit?.wallMs, r.ruff?.cpuMs),
-      r.bandit ? s(r.bandit.wallMs) : 'absent',
+      r.bandit ? s(r.bandit.wallMs) : process.env.BENCH_SKIP_BANDIT ? 'skipped' : 'absent',
       r.findings ?? 'n/a',
     ].join(' | '),
   );
