@@ -32,6 +32,11 @@ export interface FlowFunction {
   parent?: FlowFunction;
   /** The whole function runs only for admins (the call site is inside an admin guard). */
   adminGuarded: boolean;
+  /**
+   * For a function reached from the handler: the function and the identity its caller hands it. Its facts depend on
+   * nothing else, so the flows of every route reaching it with the same identity share them (see `factsOf`).
+   */
+  key?: string;
 }
 
 export interface FilterInfo {
@@ -171,14 +176,18 @@ function computeFlow(ws: Workspace, route: Route): HandlerFlow {
     if (f.depth >= MAX_DEPTH) continue;
     queue.push(...childFunctions(ws, f));
   }
+  const loads: { load: LoadInfo; returned: boolean }[] = [];
   for (const f of flow.functions) {
     const queries = queriesIn(ws, f);
     flow.queries.push(...queries);
-    flow.loads.push(...loadsIn(ws, f, queries));
+    loads.push(...loadsIn(ws, f, queries));
     flow.writes.push(...writesIn(ws, f));
     flow.ownedTouches.push(...ownedReferences(ws, f));
   }
-  for (const load of flow.loads) followLoad(ws, load);
+  for (const { load, returned } of loads) {
+    flow.loads.push(load);
+    followLoad(ws, load, returned);
+  }
   return flow;
 }
 
@@ -193,22 +202,47 @@ function safe<T>(fn: () => T): T | undefined {
 // ---- functions of the flow ----------------------------------------------------------------------------
 
 function childFunctions(ws: Workspace, parent: FlowFunction): FlowFunction[] {
-  const out: FlowFunction[] = [];
-  const guards = adminRegions(parent);
+  return factsOf(ws, parent).children(() => childSpecs(ws, parent)).map((c) => ({
+    fn: c.fn,
+    model: c.model,
+    file: c.file,
+    identity: c.identity,
+    key: c.key,
+    depth: parent.depth + 1,
+    callSite: c.callSite,
+    dependencyParam: c.dependencyParam,
+    parent,
+    adminGuarded: parent.adminGuarded || c.regionGuarded,
+  }));
+}
+
+/** A function called from a flow function, or a dependency it declares, with the identity it receives. */
+interface ChildSpec {
+  fn: FunctionInfo;
+  model: ModuleModel;
+  file: string;
+  identity: IdentityInfo;
+  key: string;
+  callSite: Node;
+  dependencyParam?: string;
+  /** The call is inside an admin-only region of the parent. */
+  regionGuarded: boolean;
+}
+
+function childSpecs(ws: Workspace, parent: FlowFunction): ChildSpec[] {
+  const out: ChildSpec[] = [];
+  const guards = computeAdminRegions(parent.fn);
+  const child = (target: { fn: FunctionInfo; model: ModuleModel; file: string }, seed: Map<string, IdentityKind>) => {
+    const key = `${target.file}:${target.fn.node.startIndex}:${[...seed].map(([name, kind]) => `${name}=${kind}`).sort().join(',')}`;
+    const identities = ws.memo('iso:helper-identity', () => new Map<string, IdentityInfo>());
+    let identity = identities.get(key);
+    if (!identity) identities.set(key, (identity = scopeIdentity(target.model, target.fn, seed, ws, target.file)));
+    return { fn: target.fn, model: target.model, file: target.file, identity, key };
+  };
   for (const call of descendantsInScope(parent.fn.body, 'call')) {
     const target = resolveCallTarget(ws, parent.file, parent.model, call);
     if (!target || target.fn.node.id === parent.fn.node.id) continue;
-    const seed = argumentIdentity(target.fn, call, parent.identity);
-    out.push({
-      fn: target.fn,
-      model: target.model,
-      file: target.file,
-      identity: scopeIdentity(target.model, target.fn, seed, ws, target.file),
-      depth: parent.depth + 1,
-      callSite: call,
-      parent,
-      adminGuarded: parent.adminGuarded || guards.some((g) => contains(g, call)),
-    });
+    out.push({ ...child(target, argumentIdentity(target.fn, call, parent.identity)), callSite: call, regionGuarded: guards.some((g) => contains(g, call)) });
   }
   // Non-auth dependencies the function declares (`task: Task = Depends(get_task_or_404)`) run for the request too.
   for (const p of parent.fn.params) {
@@ -221,17 +255,7 @@ function childFunctions(ws: Workspace, parent: FlowFunction): FlowFunction[] {
       const d = paramDependency(ws, target.model, q);
       if (d && isAuthDependency(ws, d.qualified)) seed.set(q.name, paramKind(ws, target.model, q));
     }
-    out.push({
-      fn: target.fn,
-      model: target.model,
-      file: target.file,
-      identity: scopeIdentity(target.model, target.fn, seed, ws, target.file),
-      depth: parent.depth + 1,
-      callSite: p.node,
-      dependencyParam: p.name,
-      parent,
-      adminGuarded: parent.adminGuarded,
-    });
+    out.push({ ...child(target, seed), callSite: p.node, dependencyParam: p.name, regionGuarded: false });
   }
   return out;
 }
@@ -263,34 +287,89 @@ function argumentIdentity(fn: FunctionInfo, call: Node, identity: IdentityInfo):
  * Regions of a function that run only for admins: the branch of `if user.is_superuser:`, and everything after a
  * guard that raises unless the caller is privileged (`if not user.is_superuser: raise ...`).
  */
-export function adminRegions(f: FlowFunction): Node[] {
-  const cached = regionCache.get(f);
-  if (cached) return cached;
-  const out = computeAdminRegions(f);
-  regionCache.set(f, out);
-  return out;
+function adminRegions(fn: FunctionInfo): Node[] {
+  let regions = regionCache.get(fn);
+  if (!regions) regionCache.set(fn, (regions = computeAdminRegions(fn)));
+  return regions;
 }
 
-const regionCache = new WeakMap<FlowFunction, Node[]>();
+const regionCache = new WeakMap<FunctionInfo, Node[]>();
 
-function computeAdminRegions(f: FlowFunction): Node[] {
+function computeAdminRegions(fn: FunctionInfo): Node[] {
   const out: Node[] = [];
-  for (const stmt of descendantsInScope(f.fn.body, 'if_statement')) {
+  for (const stmt of descendantsInScope(fn.body, 'if_statement')) {
     const cond = stmt.childForFieldName('condition');
     const body = stmt.childForFieldName('consequence');
     if (!cond || !body || !mentionsPrivilege(cond)) continue;
     const negated = /^\s*not\b|!=|\bnot\s+in\b/.test(cond.text);
     if (!negated) out.push(body);
   }
-  for (const guard of safe(() => privilegeGuardsIn(f.fn.body)) ?? []) {
+  for (const guard of safe(() => privilegeGuardsIn(fn.body)) ?? []) {
     // Statements after the guard in the same block.
     for (let next = guard.nextNamedSibling; next; next = next.nextNamedSibling) out.push(next);
   }
   return out;
 }
 
-function isAdminGuarded(f: FlowFunction, node: Node, regions: Node[]): boolean {
-  return f.adminGuarded || regions.some((r) => contains(r, node));
+function inAdminRegion(fn: FunctionInfo, node: Node): boolean {
+  return adminRegions(fn).some((r) => contains(r, node));
+}
+
+// ---- facts shared between flows --------------------------------------------------------------------------
+
+/**
+ * What a flow function yields that depends only on the function and the identity it holds (its `key`): the
+ * functions it reaches, its queries and its loads with their first hop. A helper reached by many routes is analysed
+ * once; the facts are then bound to each flow's FlowFunction (`where`, and admin guards that come from the caller).
+ */
+interface FunctionFacts {
+  children<T extends ChildSpec[]>(compute: () => T): T;
+  queries<T extends QueryFact[]>(compute: () => T): T;
+  loads<T extends LoadFact[]>(compute: () => T): T;
+}
+
+/** A query with what is true of it in any flow; `regionGuarded`: inside an admin-only region of its function. */
+type QueryFact = Omit<QueryInfo, 'where' | 'adminGuarded'> & { regionGuarded: boolean };
+
+/** A load with its checks and uses in the loading function, before following it into callers. */
+interface LoadFact {
+  node: Node;
+  model: OwnedModel;
+  idValue?: Node;
+  /** The query that loads the object, as an index into the function's queries. */
+  queryIndex?: number;
+  ownerBound: boolean;
+  ownerFiltered: boolean;
+  regionGuarded: boolean;
+  names: Set<string>;
+  statement: Node;
+  /** The uses the load itself is (`delete(Task).where(Task.id == id)`). */
+  ownUses: Omit<ObjectUse, 'where'>[];
+  check?: Node;
+  uses: Omit<ObjectUse, 'where'>[];
+  /** The function returns the object to its caller. */
+  returned: boolean;
+}
+
+function factsOf(ws: Workspace, f: FlowFunction): FunctionFacts {
+  if (!f.key) return computeOnce();
+  const cache = ws.memo('iso:function-facts', () => new Map<string, FunctionFacts>());
+  let facts = cache.get(f.key);
+  if (!facts) cache.set(f.key, (facts = computeOnce()));
+  return facts;
+}
+
+function computeOnce(): FunctionFacts {
+  const values = new Map<string, unknown>();
+  const once = <T>(name: string, compute: () => T): T => {
+    if (!values.has(name)) values.set(name, compute());
+    return values.get(name) as T;
+  };
+  return {
+    children: (compute) => once('children', compute),
+    queries: (compute) => once('queries', compute),
+    loads: (compute) => once('loads', compute),
+  };
 }
 
 // ---- queries --------------------------------------------------------------------------------------------
@@ -306,8 +385,11 @@ function ownedModelOf(ws: Workspace, model: ModuleModel, node: Node | null | und
 }
 
 function queriesIn(ws: Workspace, f: FlowFunction): QueryInfo[] {
-  const out: QueryInfo[] = [];
-  const regions = adminRegions(f);
+  return factsOf(ws, f).queries(() => queryFacts(ws, f)).map(({ regionGuarded, ...q }) => ({ ...q, where: f, adminGuarded: f.adminGuarded || regionGuarded }));
+}
+
+function queryFacts(ws: Workspace, f: FlowFunction): QueryFact[] {
+  const out: QueryFact[] = [];
   const locals = f.model.localAssignments(f.fn.body);
   for (const call of descendantsInScope(f.fn.body, 'call')) {
     const found = queryStart(ws, f.model, call);
@@ -328,14 +410,13 @@ function queriesIn(ws: Workspace, f: FlowFunction): QueryInfo[] {
       chain,
       model: found.owned,
       modelNode: found.modelNode,
-      where: f,
       filters,
       ownerBound: filters.some((x) => x.isOwner && x.isIdentity) || scopedByHelper,
       ownerFilter,
       idFilter: filters.find((x) => x.isId && x.model?.qualified === found.owned.qualified) ?? filters.find((x) => x.isId),
       parentFilter: filters.find((x) => !x.isId && !x.isOwner && !!x.value && !isLiteralValue(x.value) && keysOwnedParent(ws, x)),
       executed: isExecuted(f.fn.body, chain, holders, found.kind),
-      adminGuarded: isAdminGuarded(f, call, regions),
+      regionGuarded: inAdminRegion(f.fn, call),
       holders,
     });
   }
@@ -593,10 +674,30 @@ function isExecuted(scope: Node, chain: Node, holders: Set<string>, kind: QueryK
 
 // ---- loads by id ----------------------------------------------------------------------------------------
 
-function loadsIn(ws: Workspace, f: FlowFunction, queries: QueryInfo[]): LoadInfo[] {
-  const out: LoadInfo[] = [];
-  const regions = adminRegions(f);
+/** The loads of a flow function, with their checks and uses there; `returned`: the function hands the object back. */
+function loadsIn(ws: Workspace, f: FlowFunction, queries: QueryInfo[]): { load: LoadInfo; returned: boolean }[] {
+  return factsOf(ws, f).loads(() => loadFacts(ws, f, queries)).map((l) => ({
+    returned: l.returned,
+    load: {
+      node: l.node,
+      model: l.model,
+      idValue: l.idValue,
+      where: f,
+      query: l.queryIndex === undefined ? undefined : queries[l.queryIndex],
+      ownerBound: l.ownerBound,
+      ownerFiltered: l.ownerFiltered,
+      adminGuarded: f.adminGuarded || l.regionGuarded,
+      holders: [{ where: f, names: l.names, statement: l.statement }],
+      check: l.check,
+      uses: [...l.ownUses, ...l.uses].map((u) => ({ ...u, where: f })),
+    },
+  }));
+}
+
+function loadFacts(ws: Workspace, f: FlowFunction, queries: QueryInfo[]): LoadFact[] {
+  const out: LoadFact[] = [];
   const locals = f.model.localAssignments(f.fn.body);
+  const add = (load: Omit<LoadFact, 'check' | 'uses' | 'returned'>) => out.push({ ...load, ...holding(ws, f, load.names, load.node) });
   // `session.get(Task, task_id)`, `await db.get(Task, id)`, `session.get_one(...)`.
   for (const call of descendantsInScope(f.fn.body, 'call')) {
     const fn = call.childForFieldName('function');
@@ -606,36 +707,33 @@ function loadsIn(ws: Workspace, f: FlowFunction, queries: QueryInfo[]): LoadInfo
     const entity = args.positional[0] ?? args.keywords.get('entity');
     const owned = entity ? ownedModelByName(ws, f.model.resolve(entity)) : undefined;
     if (!owned) continue;
-    const m = { owned };
-    const statement = enclosingStatementIn(call, f.fn.body);
-    out.push({
+    add({
       node: call,
-      model: m.owned,
+      model: owned,
       idValue: args.positional[1] ?? args.keywords.get('ident'),
-      where: f,
       ownerBound: false,
       ownerFiltered: false,
-      adminGuarded: isAdminGuarded(f, call, regions),
-      holders: [{ where: f, names: holderNames(locals, [call]), statement }],
-      uses: [],
+      regionGuarded: inAdminRegion(f.fn, call),
+      names: holderNames(locals, [call]),
+      statement: enclosingStatementIn(call, f.fn.body),
+      ownUses: [],
     });
   }
-  for (const q of queries) {
-    if (!q.idFilter) continue;
-    const statement = enclosingStatementIn(q.chain, f.fn.body);
-    out.push({
+  queries.forEach((q, queryIndex) => {
+    if (!q.idFilter) return;
+    add({
       node: q.chain,
       model: q.model,
       idValue: q.idFilter.value,
-      where: f,
-      query: q,
+      queryIndex,
       ownerBound: q.ownerBound,
       ownerFiltered: !!q.ownerFilter,
-      adminGuarded: q.adminGuarded,
-      holders: [{ where: f, names: q.holders, statement }],
-      uses: q.kind === 'delete' || q.kind === 'update' ? [{ kind: q.kind === 'delete' ? 'delete' : 'write', node: q.chain, where: f }] : [],
+      regionGuarded: inAdminRegion(f.fn, q.node),
+      names: q.holders,
+      statement: enclosingStatementIn(q.chain, f.fn.body),
+      ownUses: q.kind === 'delete' || q.kind === 'update' ? [{ kind: q.kind === 'delete' ? 'delete' : 'write', node: q.chain }] : [],
     });
-  }
+  });
   return out;
 }
 
@@ -646,19 +744,25 @@ function enclosingStatementIn(node: Node, body: Node): Node {
 }
 
 /**
- * Follows a loaded object: its checks and uses in the function that loads it, then, while the function returns it,
- * in the caller (the call site's holders), up to the handler.
+ * What `f` does with the object held in `names` (or produced by `direct`, the load itself): the ownership check, the
+ * uses, and whether it returns the object to its caller.
  */
-function followLoad(ws: Workspace, load: LoadInfo): void {
+function holding(ws: Workspace, f: FlowFunction, names: Set<string>, direct?: Node): { check?: Node; uses: Omit<ObjectUse, 'where'>[]; returned: boolean } {
+  return {
+    check: ownershipCheck(ws, f, names, direct),
+    uses: usesOf(f, names, direct).map(({ where: _where, ...use }) => use),
+    returned: descendantsInScope(f.fn.body, 'return_statement').some((r) => (direct && contains(r, direct)) || referencesAny(r, names)),
+  };
+}
+
+/**
+ * Follows a loaded object from the function that loads it (`returned`: that function returns it) into each caller
+ * it is returned to (the call site's holders), up to the handler: their checks and uses.
+ */
+function followLoad(ws: Workspace, load: LoadInfo, returned: boolean): void {
   let holder = load.holders[0];
-  for (let hops = 0; hops < MAX_DEPTH + 1 && holder; hops++) {
+  for (let hops = 0; ; ) {
     const f = holder.where;
-    const direct = hops === 0 ? load.node : undefined;
-    const check = ownershipCheck(ws, f, holder.names, direct);
-    if (check) load.check ??= check;
-    load.uses.push(...usesOf(f, holder.names, direct));
-    // Returned to the caller?
-    const returned = descendantsInScope(f.fn.body, 'return_statement').some((r) => (direct && contains(r, direct)) || referencesAny(r, holder!.names));
     const caller = f.parent;
     if (!returned || !caller || !f.callSite) break;
     let names: Set<string>;
@@ -677,6 +781,11 @@ function followLoad(ws: Workspace, load: LoadInfo): void {
       load.uses.push({ kind: 'return', node: enclosingReturn(f.callSite, caller.fn.body)!, where: caller });
     }
     holder = next;
+    if (++hops > MAX_DEPTH) break;
+    const there = holding(ws, caller, names);
+    if (there.check) load.check ??= there.check;
+    load.uses.push(...there.uses.map((u) => ({ ...u, where: caller })));
+    returned = there.returned;
   }
 }
 
