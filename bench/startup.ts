@@ -13,6 +13,9 @@
  *    CPU time at ready, and its RSS after indexing. The FastAPI corpus also times the first diagnostics (the first
  *    publish, with or without findings) of one of its route modules, opened after `ready`, cold and cached.
  *
+ * Servers with a cache directory get a V8 code cache folder too (`--code-cache-dir`, as the client passes its global
+ * storage), filled by one run beforehand, except the example's last mode, which shows what the code cache is worth.
+ *
  * Environment: JWT_API_SECURITY_SERVER (server script; default dist/server/server.js), BENCH_RUNS (example runs per
  * mode, default 7), BENCH_PROFILE_DIR (pass --cpu-prof to the server, profiles written there), BENCH_ONLY=example|index.
  */
@@ -50,9 +53,12 @@ class TimedServer {
   constructor(
     readonly root: string,
     initializationOptions: unknown,
+    /** The loader's V8 code cache folder (`--code-cache-dir`, as the client passes it), if any. */
+    codeCacheDir?: string,
   ) {
     const execArgv = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
-    this.child = spawn(process.execPath, [...execArgv, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = codeCacheDir ? [`--code-cache-dir=${codeCacheDir}`] : [];
+    this.child = spawn(process.execPath, [...execArgv, SERVER, '--stdio', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', () => undefined);
     this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
@@ -161,8 +167,8 @@ interface ExampleRun {
   cpuMs: number;
 }
 
-async function exampleRun(root: string, file: string, cacheDir: string | undefined): Promise<ExampleRun> {
-  const server = new TimedServer(root, cacheDir ? { cacheDir } : undefined);
+async function exampleRun(root: string, file: string, cacheDir: string | undefined, codeCacheDir?: string): Promise<ExampleRun> {
+  const server = new TimedServer(root, cacheDir ? { cacheDir } : undefined, codeCacheDir);
   try {
     const initMs = await server.initialized;
     server.open(file);
@@ -188,24 +194,28 @@ async function benchExample(scratch: string): Promise<string[]> {
   const root = path.join(REPO_ROOT, 'examples', 'todo-api');
   const file = path.join(root, 'routes', 'tasks.py');
   const cacheDir = path.join(scratch, 'example-cache');
+  const codeCacheDir = await warmCodeCache(scratch);
   const uncached: ExampleRun[] = [];
   const filling: ExampleRun[] = [];
   const cached: ExampleRun[] = [];
+  const noCodeCache: ExampleRun[] = [];
   // Interleaved, so load spikes on the shared machine hit every mode alike.
   for (let i = 0; i < RUNS; i++) {
     uncached.push(await exampleRun(root, file, undefined));
     fs.rmSync(cacheDir, { recursive: true, force: true });
-    filling.push(await exampleRun(root, file, cacheDir));
-    cached.push(await exampleRun(root, file, cacheDir));
+    filling.push(await exampleRun(root, file, cacheDir, codeCacheDir));
+    cached.push(await exampleRun(root, file, cacheDir, codeCacheDir));
+    noCodeCache.push(await exampleRun(root, file, cacheDir));
   }
   return [
     `First diagnostics on examples/todo-api (routes/tasks.py opened after \`initialized\`), ms, median (min–max):`,
     '',
     '| mode | runs | spawn → initialize result | initialize result → first findings | spawn → first findings | server CPU at first findings |',
     '|---|---|---|---|---|---|',
-    summarize('no cache directory', uncached),
-    summarize('empty cache directory (fills it)', filling),
-    summarize('cache from the previous start', cached),
+    summarize('no caches (the extension\'s first start)', uncached),
+    summarize('code cache, empty index cache (a workspace opened for the first time; fills it)', filling),
+    summarize('code cache and index cache of the previous start (a workspace reopened)', cached),
+    summarize('index cache of the previous start, no code cache', noCodeCache),
   ];
 }
 
@@ -231,6 +241,32 @@ function copyTree(from: string, to: string): { files: number; lines: number } {
   return { files, lines };
 }
 
+/**
+ * A code cache folder the loader has filled (as the extension's global storage holds after its first start): one
+ * server run on the example, until the loader has written its cache file. Undefined when the server under test
+ * has no loader (a development build).
+ */
+async function warmCodeCache(scratch: string): Promise<string | undefined> {
+  const dir = path.join(scratch, 'code-cache');
+  if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.bin'))) return dir;
+  const root = path.join(REPO_ROOT, 'examples', 'todo-api');
+  const file = path.join(root, 'routes', 'tasks.py');
+  const server = new TimedServer(root, undefined, dir);
+  try {
+    await server.initialized;
+    server.open(file);
+    await server.firstDiagnostics(file, 1, 60000);
+    const deadline = performance.now() + 10000;
+    while (performance.now() < deadline) {
+      if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.bin'))) return dir;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return undefined;
+  } finally {
+    await server.stop();
+  }
+}
+
 interface IndexRun {
   readyMs: number;
   /** Server CPU from the initialize result to `ready`: the index itself, without module loading and WASM set-up. */
@@ -241,8 +277,8 @@ interface IndexRun {
   firstCpuMs?: number;
 }
 
-async function indexRun(root: string, cacheDir: string | undefined, open: string | undefined): Promise<IndexRun> {
-  const server = new TimedServer(root, cacheDir ? { cacheDir } : undefined);
+async function indexRun(root: string, cacheDir: string | undefined, open: string | undefined, codeCacheDir: string | undefined): Promise<IndexRun> {
+  const server = new TimedServer(root, cacheDir ? { cacheDir } : undefined, codeCacheDir);
   try {
     const initMs = await server.initialized;
     const cpuAtInit = server.cpuMs();
@@ -270,8 +306,9 @@ async function benchIndex(scratch: string): Promise<string[]> {
     { name: 'CPython stdlib', src: stdlib },
     { name: 'generated FastAPI', src: generated, open: (root) => firstRouteModule(root) },
   ];
+  const codeCacheDir = await warmCodeCache(scratch);
   const lines = [
-    'Cold versus cached index (initialize result → `ready`), ms; server CPU (10 ms ticks) and RSS at `ready`:',
+    `Cold versus cached index (initialize result → \`ready\`), ms; server CPU (10 ms ticks) and RSS at \`ready\`${codeCacheDir ? '; every run with the code cache' : ''}:`,
     '',
     '| corpus | files | lines | mode | initialize result → ready | server CPU initialize result → ready | server CPU at ready | RSS at ready (MB) | open → first diagnostics (server CPU) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -286,9 +323,9 @@ async function benchIndex(scratch: string): Promise<string[]> {
     const open = corpus.open?.(root);
     const cacheDir = path.join(scratch, `${path.basename(root)}-cache`);
     const runs: [string, IndexRun][] = [
-      ['no cache directory', await indexRun(root, undefined, open)],
-      ['cold (empty cache directory)', await indexRun(root, cacheDir, open)],
-      ['cached (unchanged workspace)', await indexRun(root, cacheDir, open)],
+      ['no cache directory', await indexRun(root, undefined, open, codeCacheDir)],
+      ['cold (empty cache directory)', await indexRun(root, cacheDir, open, codeCacheDir)],
+      ['cached (unchanged workspace)', await indexRun(root, cacheDir, open, codeCacheDir)],
     ];
     const cold = runs[1][1];
     for (const [mode, r] of runs) {

@@ -4,6 +4,7 @@
  * and offers typed wrappers for the custom requests. Knows nothing of the views or commands.
  */
 import * as vscode from 'vscode';
+import * as path from 'path';
 import {
   CloseAction,
   ErrorAction,
@@ -59,9 +60,11 @@ export class ServerConnection implements vscode.Disposable {
   async start(): Promise<void> {
     this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
     const module = this.context.asAbsolutePath('dist/server/server.js');
+    // The server's loader keeps a V8 code cache of the server there (one per build, shared by every workspace).
+    const codeCache = this.context.globalStorageUri.scheme === 'file' ? [`--code-cache-dir=${path.join(this.context.globalStorageUri.fsPath, 'code-cache')}`] : [];
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+      run: { module, transport: TransportKind.ipc, args: codeCache },
+      debug: { module, transport: TransportKind.ipc, args: codeCache, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [

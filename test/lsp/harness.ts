@@ -57,6 +57,8 @@ export interface StartOptions {
   serverPath?: string;
   /** Sent as `initializationOptions` (e.g. `{ cacheDir }`). */
   initializationOptions?: unknown;
+  /** More command-line arguments for the server (e.g. `--code-cache-dir=DIR`, as the client passes). */
+  args?: string[];
 }
 
 export class LspTestClient {
@@ -123,7 +125,7 @@ export class LspTestClient {
   static async start(options: StartOptions): Promise<LspTestClient> {
     const serverPath = options.serverPath ?? process.env.JWT_API_SECURITY_SERVER ?? COMPILED_SERVER;
     if (!fs.existsSync(serverPath)) throw new Error(`no server at ${serverPath}`);
-    const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [serverPath, '--stdio', ...(options.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr!.on('data', () => undefined);
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     connection.listen();

@@ -225,6 +225,16 @@ async function runPending(): Promise<void> {
     analyzeDocument(batch[i]);
     await yieldToEventLoop();
   }
+  if (session.state === 'ready' && pending.size === 0) codeCacheWarm();
+}
+
+/**
+ * Tells the loader (loader.ts) that the server has done its first work (indexed, analysed the open documents):
+ * the code that ran is what its V8 code cache should hold. A no-op when the loader has nothing to write.
+ */
+function codeCacheWarm(): void {
+  const hook = (globalThis as Record<symbol, unknown>)[Symbol.for('jwt-api-security.codeCache.warm')];
+  if (typeof hook === 'function') hook();
 }
 
 function analyzeDocument(uri: string): void {
@@ -327,6 +337,7 @@ async function indexFolders(targets: Folder[]): Promise<void> {
   progress?.done();
   session.state = 'ready';
   sendStatus();
+  if (documents.all().length === 0) codeCacheWarm();
 }
 
 /**
@@ -361,6 +372,8 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
   session.progressSupport = !!caps.window?.workDoneProgress;
   session.pushedSettings = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
   folders.cacheDir = cacheDirOption(params.initializationOptions);
+  const codeCache = (globalThis as Record<symbol, unknown>)[Symbol.for('jwt-api-security.codeCache.status')];
+  if (typeof codeCache === 'string') log.info(`V8 code cache of the server: ${codeCache}`);
   await initParser();
   const roots = params.workspaceFolders?.map((f) => pathOfUri(f.uri)).filter((p): p is string => !!p) ??
     (params.rootUri ? [pathOfUri(params.rootUri)].filter((p): p is string => !!p) : []);
