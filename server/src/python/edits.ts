@@ -3,7 +3,7 @@
  * exists. Pure functions of a module model; knows nothing of rules.
  */
 import type { Node } from 'web-tree-sitter';
-import type { ModuleModel } from './module-model';
+import { importedAs, type ModuleModel } from './module-model';
 import type { TextEdit } from '../core/types';
 import { children } from './syntax';
 
@@ -14,12 +14,12 @@ import { children } from './syntax';
 export function ensureImport(model: ModuleModel, module: string, name?: string): { edit?: TextEdit; local: string } {
   const wanted = name ? `${module}.${name}` : module;
   for (const binding of model.imports.values()) {
-    if (binding.target === wanted) return { local: binding.local };
+    if (binding.target === wanted || importedAs(binding) === wanted) return { local: binding.local };
   }
   // `import fastapi` already makes `fastapi.status` reachable.
   if (name) {
     for (const binding of model.imports.values()) {
-      if (binding.target === module) return { local: `${binding.local}.${name}` };
+      if (binding.target === module || importedAs(binding) === module) return { local: `${binding.local}.${name}` };
     }
   }
   const local = name ?? module;

@@ -21,6 +21,23 @@ export interface ImportBinding {
   /** The qualified name it refers to (`jwt`, `jwt.decode`, `app.api.deps`). */
   target: string;
   node: Node;
+  /**
+   * Set when `target` is an absolute import the workspace rooted at this module's import root (`services.orders`
+   * for `from app.crud import x` in services/orders/app/...: `target` is `services.orders.app.crud.x`), because
+   * several projects of the workspace hold that module; `target` then starts with `root.`. See `importedAs`.
+   */
+  root?: string;
+}
+
+/**
+ * Chooses the import root of an absolute import (`app.crud.task.get_task`) of this module: a dotted prefix to put
+ * before it (`services.orders`), or '' to leave it as written. The workspace supplies it (Workspace.model).
+ */
+export type ImportRooter = (dotted: string) => string;
+
+/** An import's target as the source spells it (absolute imports without the root the workspace gave them). */
+export function importedAs(binding: ImportBinding): string {
+  return binding.root ? binding.target.slice(binding.root.length + 1) : binding.target;
 }
 
 export type MarkerKind = 'Depends' | 'Security' | 'Query' | 'Path' | 'Body' | 'Header' | 'Cookie' | 'Form' | 'File';
@@ -128,6 +145,8 @@ export class ModuleModel {
     readonly moduleName: string,
     /** True for a package's `__init__.py` (relative imports resolve from the module itself). */
     readonly isPackage = false,
+    /** Roots absolute imports (see ImportRooter); by default they stay as written. */
+    private readonly rootImport?: ImportRooter,
   ) {
     this.root = tree.rootNode;
     this.collectImports();
@@ -390,13 +409,13 @@ export class ModuleModel {
     if (n.type === 'import_statement') {
       for (const c of children(n)) {
         if (c.type === 'dotted_name') {
-          // `import a.b.c` binds `a`, which refers to package `a`.
+          // `import a.b.c` binds `a`, which refers to package `a` (rooted where `a.b.c` is).
           const head = c.text.split('.')[0];
-          this.imports.set(head, { local: head, target: head, node: n });
+          this.bind(head, head, this.rootOf(c.text), n);
         } else if (c.type === 'aliased_import') {
           const name = c.childForFieldName('name')?.text;
           const alias = c.childForFieldName('alias')?.text;
-          if (name && alias) this.imports.set(alias, { local: alias, target: name, node: n });
+          if (name && alias) this.bind(alias, name, this.rootOf(name), n);
         }
       }
       return;
@@ -405,7 +424,9 @@ export class ModuleModel {
       const moduleNode = n.childForFieldName('module_name');
       if (!moduleNode) return;
       let from = moduleNode.text;
-      if (moduleNode.type === 'relative_import') {
+      // Relative imports resolve from this module's own name, which is already where it is in the workspace.
+      const relative = moduleNode.type === 'relative_import';
+      if (relative) {
         const prefix = children(moduleNode).find((c) => c.type === 'import_prefix')?.text ?? '';
         const rest = children(moduleNode).find((c) => c.type === 'dotted_name')?.text ?? '';
         from = this.resolveRelative(prefix.length, rest);
@@ -413,15 +434,26 @@ export class ModuleModel {
       for (const c of n.childrenForFieldName('name')) {
         if (!c) continue;
         if (c.type === 'dotted_name') {
-          this.imports.set(c.text, { local: c.text, target: join(from, c.text), node: n });
+          const target = join(from, c.text);
+          this.bind(c.text, target, relative ? '' : this.rootOf(target), n);
         } else if (c.type === 'aliased_import') {
           const name = c.childForFieldName('name')?.text;
           const alias = c.childForFieldName('alias')?.text;
-          if (name && alias) this.imports.set(alias, { local: alias, target: join(from, name), node: n });
+          if (!name || !alias) continue;
+          const target = join(from, name);
+          this.bind(alias, target, relative ? '' : this.rootOf(target), n);
         }
       }
       return;
     }
+  }
+
+  private rootOf(dotted: string): string {
+    return this.rootImport?.(dotted) ?? '';
+  }
+
+  private bind(local: string, target: string, root: string, node: Node): void {
+    this.imports.set(local, root ? { local, target: `${root}.${target}`, node, root } : { local, target, node });
   }
 
   private collectDefinitions(container: Node, prefix: string, className: string | undefined, atModuleLevel: boolean): void {

@@ -5,7 +5,7 @@
  * the identity, and the workspace's preferred auth dependency for fixes. Knows nothing of rules or messages.
  */
 import type { Node } from 'web-tree-sitter';
-import type { FunctionInfo, ModuleModel, ParamInfo } from '../python/module-model';
+import { importedAs, type FunctionInfo, type ModuleModel, type ParamInfo } from '../python/module-model';
 import type { Range } from '../core/types';
 import type { Workspace } from './workspace';
 import { appGraph, instanceCalls, instanceDecorated, routes, type DependencyRef, type Route } from './app-graph';
@@ -493,8 +493,10 @@ export function importPathFor(ws: Workspace, qualified: string): { module: strin
     if (!model) continue;
     for (const b of model.imports.values()) {
       if (b.target.endsWith(`.${qualified.slice(qualified.lastIndexOf('.') + 1)}`) && lookup(ws, b.target)?.qualified === (def?.qualified ?? qualified)) {
-        const dot = b.target.lastIndexOf('.');
-        return { module: b.target.slice(0, dot), name: b.target.slice(dot + 1) };
+        // As the source spells it: an import the workspace rooted under its project's folder is written without it.
+        const written = importedAs(b);
+        const dot = written.lastIndexOf('.');
+        return { module: written.slice(0, dot), name: written.slice(dot + 1) };
       }
     }
   }

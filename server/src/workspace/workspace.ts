@@ -53,6 +53,11 @@ export class Workspace {
   /** The patterns behind `mentions` (flags without g/y), to re-test an edited file. */
   private readonly patterns = new Map<string, RegExp>();
   private moduleIndex: Map<string, string[]> | undefined;
+  /**
+   * Per built model, the import root chosen for each absolute import it made (`rootImport`): the choice depends on
+   * the file set, so a file appearing or disappearing re-decides them and drops the models whose choice changed.
+   */
+  private readonly importRoots = new Map<string, Map<string, string>>();
   /** `allFiles()` in path order; the workspace-wide indexes ask for it many times per analysis. */
   private sorted: WorkspaceFile[] | undefined;
   private pins: Map<string, PinnedVersion> | undefined;
@@ -94,10 +99,12 @@ export class Workspace {
     const changed = this.changedBy(prev, next);
     this.files.set(abs, next);
     this.sorted = undefined;
-    if (!prev) this.moduleIndex = undefined;
+    const rerooted = prev ? [] : this.fileSetChanged();
+    for (const p of rerooted) changed.add(FILE + p);
     // Memos first: a memo that read the old model is dropped before its tree is freed.
     this.memos.invalidate(changed);
     this.dropModel(abs);
+    for (const p of rerooted) this.dropModel(p);
     if (tree) this.parsed.set(abs, tree);
   }
 
@@ -114,10 +121,11 @@ export class Workspace {
     let text: string | undefined;
     this.files.set(abs, { path: abs, get text() { return (text ??= load()); }, moduleName, isPackage, hash });
     this.sorted = undefined;
-    this.moduleIndex = undefined;
+    const rerooted = this.fileSetChanged();
     // A new file: instead of working out which pattern verdicts it flips (that needs its text), every memo goes
     // (an index adds files before any analysis, so there are none).
     this.memos.clear();
+    for (const p of rerooted) this.dropModel(p);
   }
 
   removeFile(filePath: string): void {
@@ -130,9 +138,11 @@ export class Workspace {
     if (prev) {
       const changed = this.changedBy(prev, undefined);
       this.files.delete(abs);
-      this.moduleIndex = undefined;
       this.sorted = undefined;
+      const rerooted = this.fileSetChanged();
+      for (const p of rerooted) changed.add(FILE + p);
       this.memos.invalidate(changed);
+      for (const p of rerooted) this.dropModel(p);
     }
     this.dropModel(abs);
   }
@@ -232,8 +242,15 @@ export class Workspace {
     if (!file) return undefined;
     const given = this.parsed.get(abs);
     this.parsed.delete(abs);
-    const model = new ModuleModel(given ?? parsePython(file.text), file.text, file.moduleName, file.isPackage);
+    const roots = new Map<string, string>();
+    const rooter = (dotted: string): string => {
+      let root = roots.get(dotted);
+      if (root === undefined) roots.set(dotted, (root = this.importRootFor(file, dotted)));
+      return root;
+    };
+    const model = new ModuleModel(given ?? parsePython(file.text), file.text, file.moduleName, file.isPackage, rooter);
     this.models.set(abs, model);
+    if (roots.size > 0) this.importRoots.set(abs, roots);
     this.modelsBuilt++;
     return model;
   }
@@ -247,6 +264,7 @@ export class Workspace {
   private dropModel(abs: string): void {
     this.parsed.get(abs)?.delete();
     this.parsed.delete(abs);
+    this.importRoots.delete(abs);
     const model = this.models.get(abs);
     if (model) {
       model.tree.delete();
@@ -258,10 +276,19 @@ export class Workspace {
 
   /**
    * The file that defines module `name`. Exact module names win; otherwise a file whose module name ends with
-   * `.name` (apps run from a subfolder: `backend/app/main.py` imported as `app.main`), the shortest first.
+   * `.name` (apps run from a subfolder: `backend/app/main.py` imported as `app.main`), the shortest first, then the
+   * first by path. Absolute imports that several projects of a workspace could mean were rooted when their module
+   * was modelled (`rootImport`), so the names analysis code passes here are mostly exact already.
    */
   fileForModule(name: string): WorkspaceFile | undefined {
     this.memos.read(FILE_SET);
+    const hit = this.candidates(name)?.[0];
+    if (hit) this.readFile(hit);
+    return hit ? this.files.get(hit) : undefined;
+  }
+
+  /** The paths whose module name is `name` or ends with `.name`, best first (`fileForModule`); untracked. */
+  private candidates(name: string): string[] | undefined {
     if (!this.moduleIndex) {
       this.moduleIndex = new Map();
       for (const f of this.files.values()) {
@@ -277,9 +304,86 @@ export class Workspace {
         list.sort((a, b) => this.files.get(a)!.moduleName.length - this.files.get(b)!.moduleName.length || (a < b ? -1 : 1));
       }
     }
-    const hit = this.moduleIndex.get(name)?.[0];
-    if (hit) this.readFile(hit);
-    return hit ? this.files.get(hit) : undefined;
+    return this.moduleIndex.get(name);
+  }
+
+  /** The file whose module name is exactly `name` (the first by path when several are); untracked. */
+  private exactModule(name: string): string | undefined {
+    const first = this.candidates(name)?.[0];
+    return first !== undefined && this.files.get(first)!.moduleName === name ? first : undefined;
+  }
+
+  /**
+   * The import root of an absolute import `dotted` made by `importer`, the way Python finds it: the directory on
+   * sys.path when the importer runs, so that `from app.crud.task import get_task` in services/orders/app/api/x.py
+   * means services/orders/app/crud/task.py and not services/billing/app/crud/task.py. Returns the dotted prefix to
+   * put before `dotted` (`services.orders`), or '' to keep it as written; '' whenever the module `dotted` names (its
+   * longest prefix that is a workspace module) has one candidate, or the importer's own project holds the one
+   * `fileForModule` picks anyway, so a workspace without such an ambiguity is analysed exactly as before. The import
+   * root is the parent of the innermost folder among the importer's own that is named like the import's top-level
+   * package (services/orders/app/... importing `app.x`); for an importer outside such a folder (services/orders/
+   * main.py, tests/), its nearest folder that holds the module, unless that folder lies inside the project of the
+   * candidate `fileForModule` picks (two modules of one project, `app/schemas.py` and `app/routers/schemas.py`:
+   * `from schemas import X` keeps its usual meaning). Reads the file set untracked: the models made with it are
+   * re-decided when the file set changes (`fileSetChanged`).
+   */
+  private importRootFor(importer: WorkspaceFile, dotted: string): string {
+    const parts = dotted.split('.');
+    let module = '';
+    let list: string[] | undefined;
+    for (let depth = parts.length; depth > 0 && !list; depth--) {
+      module = parts.slice(0, depth).join('.');
+      list = this.candidates(module);
+    }
+    if (!list || list.length < 2) return '';
+    const usual = list[0];
+    const dirs = importer.moduleName ? importer.moduleName.split('.') : [];
+    if (!importer.isPackage) dirs.pop();
+    const choose = (root: string): string | undefined => {
+      const hit = this.exactModule(`${root}.${module}`);
+      return hit === undefined ? undefined : hit === usual ? '' : root;
+    };
+    let inside = false;
+    for (let i = dirs.length - 1; i >= 1; i--) {
+      if (dirs[i] !== parts[0]) continue;
+      inside = true;
+      const root = choose(dirs.slice(0, i).join('.'));
+      if (root !== undefined) return root;
+    }
+    if (inside) return '';
+    const usualName = this.files.get(usual)!.moduleName;
+    const usualRoot = usualName.length > module.length ? usualName.slice(0, usualName.length - module.length - 1) : '';
+    for (let i = dirs.length; i >= 1; i--) {
+      const folder = dirs.slice(0, i).join('.');
+      const root = choose(folder);
+      if (root === undefined) continue;
+      const nested = usualRoot === '' || folder === usualRoot || folder.startsWith(`${usualRoot}.`);
+      return nested ? '' : root;
+    }
+    return '';
+  }
+
+  /**
+   * The file set changed: the module index is rebuilt on next use, and the models whose import roots it changes
+   * are returned, for the caller to drop them with the memos that read them.
+   */
+  private fileSetChanged(): string[] {
+    this.moduleIndex = undefined;
+    const out: string[] = [];
+    for (const [abs, roots] of this.importRoots) {
+      const importer = this.files.get(abs);
+      if (!importer) {
+        out.push(abs);
+        continue;
+      }
+      for (const [dotted, root] of roots) {
+        if (this.importRootFor(importer, dotted) !== root) {
+          out.push(abs);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /**
