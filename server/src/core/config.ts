@@ -162,7 +162,8 @@ function detailOf(err: SettingsError): string {
 
 function isFile(file: string): boolean {
   try {
-    return fs.statSync(file).isFile();
+    // No exception for the common case (most folders have no pyproject.toml): this runs for every folder walked.
+    return fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }

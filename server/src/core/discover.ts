@@ -72,11 +72,15 @@ export function walk(paths: readonly string[], options: WalkOptions = {}): WalkR
   const gitignoreCache = new Map<string, Ignore | null>();
   const visitedDirs = new Set<string>();
 
-  const gitignoreOf = (dir: string): Ignore | null => {
+  /**
+   * The ignore rules of `dir`'s .gitignore (and of .git/info/exclude in a repository root). `listed` is what the
+   * caller knows of the folder's entries, so that a folder without those files costs no failed read.
+   */
+  const gitignoreOf = (dir: string, listed?: { gitignore: boolean; git: boolean }): Ignore | null => {
     if (gitignoreCache.has(dir)) return gitignoreCache.get(dir)!;
     let matcher: Ignore | null = null;
-    const sources = [path.join(dir, '.gitignore')];
-    if (isDir(path.join(dir, '.git'))) sources.push(path.join(dir, '.git', 'info', 'exclude'));
+    const sources = !listed || listed.gitignore ? [path.join(dir, '.gitignore')] : [];
+    if ((!listed || listed.git) && isDir(path.join(dir, '.git'))) sources.push(path.join(dir, '.git', 'info', 'exclude'));
     for (const file of sources) {
       let text: string;
       try {
@@ -107,12 +111,13 @@ export function walk(paths: readonly string[], options: WalkOptions = {}): WalkR
     return safeTest(matcher, toPosix(rel) + (isDirectory ? '/' : '')).ignored;
   };
 
-  const isGitignored = (entry: string, isDirectory: boolean, layers: readonly IgnoreLayer[]): boolean => {
+  /** `layers` with, for each, the walked folder's path relative to the layer's folder ('' or ending in '/'). */
+  const isGitignored = (name: string, isDirectory: boolean, layers: readonly IgnoreLayer[], prefixes: readonly string[]): boolean => {
     // Deeper .gitignore files override shallower ones; within a file the last matching rule wins.
     let ignored = false;
-    for (const layer of layers) {
-      const rel = toPosix(path.relative(layer.baseDir, entry)) + (isDirectory ? '/' : '');
-      const result = safeTest(layer.matcher, rel);
+    const suffix = toPosix(name) + (isDirectory ? '/' : '');
+    for (let i = 0; i < layers.length; i++) {
+      const result = safeTest(layers[i].matcher, prefixes[i] + suffix);
       if (result.ignored) ignored = true;
       else if (result.unignored) ignored = false;
     }
@@ -126,34 +131,54 @@ export function walk(paths: readonly string[], options: WalkOptions = {}): WalkR
     }
   };
 
-  const walkDir = (dir: string, layers: IgnoreLayer[]) => {
-    let real: string;
-    try {
-      real = fs.realpathSync(dir);
-    } catch (err) {
-      notices.push({ level: 'warning', file: dir, message: `cannot resolve: ${describeError(err)}` });
-      return;
+  /**
+   * `real` is the folder's real path when the caller knows it (a folder reached through no symbolic link is its
+   * parent's real path plus its name); `prefixes` the folder's path relative to each layer, as isGitignored takes.
+   */
+  const walkDir = (dir: string, layers: IgnoreLayer[], prefixes: string[], real?: string) => {
+    if (real === undefined) {
+      try {
+        real = fs.realpathSync(dir);
+      } catch (err) {
+        notices.push({ level: 'warning', file: dir, message: `cannot resolve: ${describeError(err)}` });
+        return;
+      }
     }
     if (visitedDirs.has(real)) {
       notices.push({ level: 'warning', file: dir, message: 'symbolic link to a folder already walked (a loop or a duplicate); skipped' });
       return;
     }
     visitedDirs.add(real);
-    const own = respectGitignore ? gitignoreOf(dir) : null;
-    const here = own ? [...layers, { baseDir: dir, matcher: own }] : layers;
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
+      // The folder's own ignore rules are looked for (and their problems reported) before its listing is.
+      if (respectGitignore) gitignoreOf(dir);
       notices.push({ level: 'warning', file: dir, message: `cannot read folder: ${describeError(err)}` });
       return;
     }
+    let here = layers;
+    let herePrefixes = prefixes;
+    if (respectGitignore) {
+      const listed = { gitignore: false, git: false };
+      for (const e of entries) {
+        if (e.name === '.gitignore') listed.gitignore = true;
+        else if (e.name === '.git') listed.git = true;
+      }
+      const own = gitignoreOf(dir, listed);
+      if (own) {
+        here = [...layers, { baseDir: dir, matcher: own }];
+        herePrefixes = [...prefixes, ''];
+      }
+    }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      const full = path.join(dir, entry.name);
+      const full = childPath(dir, entry.name);
       let isDirectory = entry.isDirectory();
       let isRegular = entry.isFile();
-      if (entry.isSymbolicLink()) {
+      const isLink = entry.isSymbolicLink();
+      if (isLink) {
         try {
           const st = fs.statSync(full);
           isDirectory = st.isDirectory();
@@ -167,15 +192,16 @@ export function walk(paths: readonly string[], options: WalkOptions = {}): WalkR
       }
       if (isDirectory) {
         if (SKIPPED_DIRS.has(entry.name) || isFile(path.join(full, 'pyvenv.cfg'))) continue;
-        if (respectGitignore && isGitignored(full, true, here)) continue;
+        if (respectGitignore && isGitignored(entry.name, true, here, herePrefixes)) continue;
         if (isExcluded(full, true, dir)) continue;
-        walkDir(full, here);
+        const name = toPosix(entry.name);
+        walkDir(full, here, herePrefixes.map((p) => `${p}${name}/`), isLink ? undefined : childPath(real, entry.name));
       } else if (isRegular) {
-        const kind = fileKind(full);
+        const kind = fileKind(entry.name);
         if (!kind) continue;
         if (isExcluded(full, false, dir)) continue;
         // Aux files are read even when git ignores them: a gitignored `.env` still holds secrets worth checking.
-        if (kind === 'python' && respectGitignore && isGitignored(full, false, here)) continue;
+        if (kind === 'python' && respectGitignore && isGitignored(entry.name, false, here, herePrefixes)) continue;
         add(full, kind);
       }
     }
@@ -191,7 +217,8 @@ export function walk(paths: readonly string[], options: WalkOptions = {}): WalkR
       continue;
     }
     if (st.isDirectory()) {
-      walkDir(abs, respectGitignore ? ancestorLayers(abs, gitignoreOf) : []);
+      const layers = respectGitignore ? ancestorLayers(abs, gitignoreOf) : [];
+      walkDir(abs, layers, layers.map((l) => prefixOf(l.baseDir, abs)));
     } else if (st.isFile()) {
       const kind = fileKind(abs);
       if (kind) add(abs, kind);
@@ -214,7 +241,7 @@ function ancestorLayers(dir: string, gitignoreOf: (dir: string) => Ignore | null
   let repoRoot: string | undefined;
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {
     chain.push(d);
-    if (fs.existsSync(path.join(d, '.git'))) {
+    if (exists(path.join(d, '.git'))) {
       repoRoot = d;
       break;
     }
@@ -290,21 +317,37 @@ function describeError(err: unknown): string {
 }
 
 function toPosix(p: string): string {
-  return p.split(path.sep).join('/');
+  return path.sep === '/' ? p : p.split(path.sep).join('/');
+}
+
+/** path.join(dir, name) for a folder entry's name (no normalization needed). */
+function childPath(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
+/** `dir` relative to `base` (an ancestor or `dir` itself) as isGitignored takes it: '' or ending in '/'. */
+function prefixOf(base: string, dir: string): string {
+  const rel = toPosix(path.relative(base, dir));
+  return rel ? `${rel}/` : '';
+}
+
+// Stat helpers that never throw (a missing file is the common case on the walk's hot path: no exception built).
+function stat(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(p: string): boolean {
+  return stat(p) !== undefined;
 }
 
 function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+  return stat(p)?.isDirectory() ?? false;
 }
 
 function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
+  return stat(p)?.isFile() ?? false;
 }
