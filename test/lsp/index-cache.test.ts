@@ -341,3 +341,112 @@ describe('index cache: indexing and analysis', () => {
     assert.equal(workspaceStateKey(ws, settings), key3, 'back to the same state');
   });
 });
+
+describe('index cache: every way a cached index could be stale', () => {
+  before(() => initParser());
+
+  /** What the Workspace holds after an index: every file (Python and other) with a hash of its text. */
+  function snapshot(folder: Folder): string[] {
+    const ws = folder.workspace;
+    return [
+      ...ws.allFiles().map((f) => `${path.relative(folder.root, f.path)} ${f.hash}`),
+      ...ws.auxFilePaths().map((f) => `${path.relative(folder.root, f)} ${contentHash(ws.auxFile(f) ?? '')}`),
+    ].sort();
+  }
+
+  /** Indexes `root` with the cache in `dir` (and writes the cache), and without any cache; returns both snapshots. */
+  async function both(root: string, dir: string): Promise<{ cached: string[]; fresh: string[]; log: IndexLog }> {
+    const withCache = new Folder(root, {}, true, dir);
+    const log = await index(withCache);
+    withCache.checkpoint();
+    const cached = snapshot(withCache);
+    withCache.dispose();
+    const plain = new Folder(root, {}, true);
+    await index(plain);
+    const fresh = snapshot(plain);
+    plain.dispose();
+    return { cached, fresh, log };
+  }
+
+  const cases: [string, (root: string) => void, (s: string[]) => boolean][] = [
+    [
+      'a file edited to the same size, its mtime put back (the ctime still moves)',
+      (root) => {
+        const file = path.join(root, 'db.py');
+        const st = fs.statSync(file);
+        const text = fs.readFileSync(file, 'utf8');
+        fs.writeFileSync(file, text.replace('engine', 'enGine'));
+        fs.utimesSync(file, st.atime, st.mtime);
+      },
+      (s) => s.some((l) => l.startsWith('db.py ')),
+    ],
+    [
+      'a file replaced by another of the same size and mtime (a rename over it: another inode)',
+      (root) => {
+        const file = path.join(root, 'db.py');
+        const st = fs.statSync(file);
+        const other = path.join(root, 'db.py.new');
+        fs.writeFileSync(other, fs.readFileSync(file, 'utf8').replace('engine', 'enGine'));
+        fs.utimesSync(other, st.atime, st.mtime);
+        fs.renameSync(other, file);
+      },
+      () => true,
+    ],
+    ['a file added to a cached folder', (root) => write(path.join(root, 'routes', 'extra.py'), 'x = 1\n'), (s) => s.some((l) => l.startsWith(path.join('routes', 'extra.py')))],
+    [
+      'a folder added',
+      (root) => {
+        fs.mkdirSync(path.join(root, 'newpkg'));
+        write(path.join(root, 'newpkg', '__init__.py'), 'y = 2\n');
+      },
+      (s) => s.some((l) => l.startsWith(path.join('newpkg', '__init__.py'))),
+    ],
+    ['a folder removed', (root) => fs.rmSync(path.join(root, 'routes'), { recursive: true }), (s) => !s.some((l) => l.startsWith('routes'))],
+    ['a file removed', (root) => fs.rmSync(path.join(root, 'models.py')), (s) => !s.some((l) => l.startsWith('models.py'))],
+    [
+      '.gitignore changed to ignore a cached file (same size as before)',
+      (root) => {
+        const file = path.join(root, '.gitignore');
+        const text = fs.readFileSync(file, 'utf8');
+        const line = 'models.py\n';
+        // Same length: the old text's first characters make way for the new line.
+        fs.writeFileSync(file, line + text.slice(line.length));
+      },
+      (s) => !s.some((l) => l.startsWith('models.py ')),
+    ],
+    ['a .gitignore added in a subfolder', (root) => write(path.join(root, 'routes', '.gitignore'), 'tasks.py\n'), (s) => !s.some((l) => l.startsWith(path.join('routes', 'tasks.py')))],
+    ['a folder that became a virtual environment (pyvenv.cfg)', (root) => write(path.join(root, 'routes', 'pyvenv.cfg'), 'home = /usr\n'), (s) => !s.some((l) => l.startsWith('routes'))],
+    [
+      'an exclude added to pyproject.toml',
+      (root) => {
+        const file = path.join(root, 'pyproject.toml');
+        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('exclude = [".venv/**"]', 'exclude = [".venv/**", "routes/"]'));
+      },
+      (s) => !s.some((l) => l.startsWith('routes')),
+    ],
+    ['a file turned into a folder of the same name', (root) => {
+      fs.rmSync(path.join(root, 'db.py'));
+      fs.mkdirSync(path.join(root, 'db.py'));
+      write(path.join(root, 'db.py', 'inner.py'), 'z = 3\n');
+    }, (s) => s.some((l) => l.startsWith(path.join('db.py', 'inner.py')))],
+  ];
+
+  for (const [what, change, seen] of cases) {
+    it(what, async () => {
+      const name = what.replace(/\W+/g, '-').slice(0, 40);
+      const root = exampleCopy(`stale-${name}`);
+      const dir = path.join(SCRATCH, `stale-${name}-cache`);
+      const before = await both(root, dir);
+      assert.deepEqual(before.cached, before.fresh);
+      // A second cached index of the unchanged folder reads no Python file.
+      const again = await both(root, dir);
+      assert.deepEqual(again.cached, again.fresh);
+      assert.deepEqual(again.log.read.filter((f) => f.endsWith('.py')), []);
+      change(root);
+      const after = await both(root, dir);
+      assert.deepEqual(after.cached, after.fresh, 'the cached index sees what a fresh one sees');
+      assert.notDeepEqual(after.fresh, before.fresh, 'the change is visible');
+      assert.ok(seen(after.cached), 'the change is in the cached index');
+    });
+  }
+});

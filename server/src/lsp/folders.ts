@@ -30,10 +30,11 @@ export class FolderWorkspace extends Workspace {
   }
 
   override setFileLazy(filePath: string, hash: string, load: () => string): void {
-    const before = this.file(filePath);
+    // A new file always changes the state (the common case during an index: one lookup only). A file present is
+    // replaced through setFile, which counts a change itself.
+    const isNew = this.file(filePath) === undefined;
     super.setFileLazy(filePath, hash, load);
-    // A new file always changes the state (the common case during an index: one lookup only).
-    if (!before || this.file(filePath) !== before) this.changes++;
+    if (isNew) this.changes++;
   }
 
   override removeFile(filePath: string): void {

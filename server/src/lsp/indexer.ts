@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { createHash } from 'crypto';
+import { performance } from 'perf_hooks';
 import ignore, { type Ignore } from 'ignore';
 import { fileKind, readSourceFile, SKIPPED_DIRS, walk, type FileKind } from '../core/discover';
 import type { Notice } from '../core/types';
@@ -31,6 +32,7 @@ export interface IndexCallbacks {
 }
 
 const SLICE = 50;
+const PROGRESS_INTERVAL_MS = 100;
 
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -56,9 +58,15 @@ export async function indexFolder(root: string, cb: IndexCallbacks): Promise<num
   cache?.beginIndex();
   let count = 0;
   let complete = true;
+  let reportedAt = -Infinity;
   for (let i = 0; i < files.length; i++) {
     if (i % SLICE === 0) {
-      cb.onProgress?.(i, files.length);
+      // Progress a few times a second, not every slice: each report is a message the editor handles.
+      const now = performance.now();
+      if (now - reportedAt >= PROGRESS_INTERVAL_MS) {
+        reportedAt = now;
+        cb.onProgress?.(i, files.length);
+      }
       await yieldToEventLoop();
       if (cb.isCancelled()) {
         complete = false;
