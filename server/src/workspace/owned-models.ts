@@ -159,14 +159,27 @@ function wordsPattern(names: Iterable<string>): RegExp | undefined {
 }
 
 /**
- * The places a file can name a model base so that a class of its own inherits from it: a class header listing it,
- * an alias assignment (`ModelBase = Base`, `Model = db.Model`), an import alias (`Base as ModelBase`).
+ * The words a file names where it could name a model base for a class of its own: in a class header's bases
+ * (`class Task(Base, Mixin)`), as the last word of an alias assignment (`ModelBase = Base`, `Model = db.Model`), and
+ * before an import alias (`Base as ModelBase`). A file can extend the model closure with a name only if the name is
+ * among these. Extracted once per file text (the object is replaced when the text changes).
  */
-function baseUsePattern(names: Iterable<string>): RegExp | undefined {
-  const alt = alternation(names);
-  if (!alt) return undefined;
-  return new RegExp(`class\\s+\\w+\\s*\\([^)]*\\b${alt}\\b|^[ \\t]*\\w+[ \\t]*(?::[^=\\n]*)?=[ \\t]*[\\w.]*\\b${alt}\\b[ \\t]*$|\\b${alt}\\s+as\\s+\\w+`, 'm');
+function baseUseWords(file: WorkspaceFile): Set<string> {
+  let words = baseUseCache.get(file);
+  if (words) return words;
+  words = new Set();
+  const text = file.text;
+  for (const m of text.matchAll(/class\s+\w+\s*\(([^)]*)/g)) for (const w of m[1].match(/\w+/g) ?? []) words.add(w);
+  for (const m of text.matchAll(/^[ \t]*\w+[ \t]*(?::[^=\n]*)?=[ \t]*([\w.]*?)[ \t]*$/gm)) {
+    const last = /\b\w+$/.exec(m[1]);
+    if (last) words.add(last[0]);
+  }
+  for (const m of text.matchAll(/\b(\w+)(?=\s+as\s+\w)/g)) words.add(m[1]);
+  baseUseCache.set(file, words);
+  return words;
 }
+
+const baseUseCache = new WeakMap<WorkspaceFile, Set<string>>();
 
 function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
   try {
@@ -186,7 +199,7 @@ function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
 function modelClassFiles(ws: Workspace): WorkspaceFile[] {
   const chosen = new Map<string, WorkspaceFile>();
   const names = new Set<string>();
-  let frontier = ws.allFiles().filter((f) => MODEL_LIBRARY_TEXT.test(f.text));
+  let frontier = ws.filesMentioning(MODEL_LIBRARY_TEXT);
   // Each round adds a new name, so this ends; a file named again is looked at again for the new names.
   while (frontier.length) {
     const before = names.size;
@@ -211,8 +224,11 @@ function modelClassFiles(ws: Workspace): WorkspaceFile[] {
       }
     }
     if (names.size === before) break;
-    const fresh = baseUsePattern([...names].slice(before));
-    frontier = fresh ? ws.allFiles().filter((f) => fresh.test(f.text)) : [];
+    const fresh = [...names].slice(before);
+    frontier = ws.allFiles().filter((f) => {
+      const words = baseUseWords(f);
+      return fresh.some((name) => words.has(name));
+    });
   }
   return [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
