@@ -1,7 +1,9 @@
 /**
  * The editor's open documents: their text, version and parse tree, kept current from LSP content changes by
- * editing the previous tree (`tree.edit`) and re-parsing incrementally. Owns the trees it holds; hands the
- * analyzer a copy. Knows nothing of rules, settings or the connection.
+ * editing the previous tree (`tree.edit`) and re-parsing incrementally. A document is parsed when its tree is
+ * first asked for, not when it opens: a start-up that answers from the index cache needs no parse at all (the
+ * server parses the open documents once its first results are out, so the first edit is still incremental).
+ * Owns the trees it holds; hands the analyzer a copy. Knows nothing of rules, settings or the connection.
  */
 import { fileURLToPath } from 'url';
 import { editFor, parsePython, type Tree } from '../python/parser';
@@ -20,8 +22,44 @@ export interface OpenDocument {
   languageId: string;
   version: number;
   text: string;
-  /** The current parse of `text`; undefined while parsing failed (then the analyzer parses on its own). */
-  tree: Tree | undefined;
+  /** The current parse of `text` (parsed on first use); undefined while parsing failed (then the analyzer parses on its own). */
+  readonly tree: Tree | undefined;
+  /** The tree if the document has been parsed already; never parses. */
+  readonly parsedTree: Tree | undefined;
+}
+
+/** An open document whose text is parsed on the first read of `tree`. */
+class Document implements OpenDocument {
+  readonly path: string | undefined;
+  private parsed = false;
+  private current: Tree | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly languageId: string,
+    public version: number,
+    public text: string,
+  ) {
+    this.path = pathOfUri(uri);
+  }
+
+  get tree(): Tree | undefined {
+    if (!this.parsed) {
+      this.parsed = true;
+      this.current = safeParse(this.text);
+    }
+    return this.current;
+  }
+
+  get parsedTree(): Tree | undefined {
+    return this.current;
+  }
+
+  /** Replaces the tree (undefined: parse the text when next asked). */
+  setTree(tree: Tree | undefined, parsed: boolean): void {
+    this.current = tree;
+    this.parsed = parsed;
+  }
 }
 
 export function pathOfUri(uri: string): string | undefined {
@@ -34,24 +72,24 @@ export function pathOfUri(uri: string): string | undefined {
 }
 
 export class DocumentStore {
-  private readonly docs = new Map<string, OpenDocument>();
+  private readonly docs = new Map<string, Document>();
 
   open(uri: string, languageId: string, version: number, text: string): OpenDocument {
     this.close(uri);
-    const doc: OpenDocument = { uri, path: pathOfUri(uri), languageId, version, text, tree: safeParse(text) };
+    const doc = new Document(uri, languageId, version, text);
     this.docs.set(uri, doc);
     return doc;
   }
 
   /**
    * Applies changes in order. Each ranged change edits the tree so the next parse reuses every unchanged
-   * subtree; a whole-text change drops the tree (nothing to reuse).
+   * subtree; a whole-text change drops the tree (nothing to reuse). A document not parsed yet is parsed afresh.
    */
   change(uri: string, version: number, changes: readonly ContentChange[]): OpenDocument | undefined {
     const doc = this.docs.get(uri);
     if (!doc) return undefined;
     let text = doc.text;
-    let tree = doc.tree;
+    let tree = doc.parsedTree;
     for (const change of changes) {
       if (!change.range) {
         tree?.delete();
@@ -67,15 +105,17 @@ export class DocumentStore {
     }
     doc.text = text;
     doc.version = version;
-    doc.tree = safeParse(text, tree);
-    if (tree && tree !== doc.tree) tree.delete();
+    const next = safeParse(text, tree);
+    doc.setTree(next, true);
+    if (tree && tree !== next) tree.delete();
     return doc;
   }
 
   close(uri: string): void {
     const doc = this.docs.get(uri);
     if (!doc) return;
-    doc.tree?.delete();
+    doc.parsedTree?.delete();
+    doc.setTree(undefined, true);
     this.docs.delete(uri);
   }
 

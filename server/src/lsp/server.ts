@@ -171,10 +171,10 @@ function openDocumentsIn(folder: Folder): OpenDocument[] {
   return documents.all().filter((d) => folderOf(d) === folder);
 }
 
-/** Puts the buffer into the folder's workspace (with a copy of its incremental parse). */
+/** Puts the buffer into the folder's workspace (with a copy of its incremental parse, when it has one yet). */
 function syncToWorkspace(doc: OpenDocument): void {
   try {
-    folderOf(doc).workspace.setFile(pathFor(doc), doc.text, doc.tree?.copy());
+    folderOf(doc).workspace.setFile(pathFor(doc), doc.text, doc.parsedTree?.copy());
   } catch (err) {
     log.error(`could not update ${doc.uri}: ${(err as Error).message}`);
   }
@@ -225,7 +225,24 @@ async function runPending(): Promise<void> {
     analyzeDocument(batch[i]);
     await yieldToEventLoop();
   }
-  if (session.state === 'ready' && pending.size === 0) codeCacheWarm();
+  if (session.state === 'ready' && pending.size === 0) {
+    codeCacheWarm();
+    parseOpenDocuments();
+  }
+}
+
+/**
+ * Parses the open documents not parsed yet (documents.ts parses on demand: a start-up answered from the index
+ * cache needs no tree), once the first results are out, so that the first edit re-parses incrementally.
+ */
+function parseOpenDocuments(): void {
+  setImmediate(() => {
+    try {
+      for (const doc of documents.all()) void doc.tree;
+    } catch (err) {
+      log.error(`parsing open documents: ${(err as Error).stack ?? err}`);
+    }
+  });
 }
 
 /**
@@ -570,7 +587,7 @@ function fixAllEdits(doc: OpenDocument): ReturnType<typeof minimalEdit> {
     return [];
   } finally {
     // fixFile updated the workspace as it went; the buffer is still the truth until the editor applies the edit.
-    folder.workspace.setFile(filePath, doc.text, doc.tree?.copy());
+    folder.workspace.setFile(filePath, doc.text, doc.parsedTree?.copy());
   }
 }
 
