@@ -48,6 +48,13 @@ describe('monorepo: services sharing the package name `app`', () => {
     assert.deepEqual(by('reports', 'ISO204'), [], 'reports has its own owner-filtering helper');
   });
 
+  it('offers no fix that would import another service\'s dependency under this service\'s name', () => {
+    // `from app.api.deps import CurrentUserId` in reports means reports' own dependency, which verifies nothing.
+    const reports = all().filter((f) => f.code === 'ISO201');
+    assert.equal(reports.length, 4);
+    for (const f of reports) assert.equal(f.fix, undefined, `${path.basename(f.file)}:${f.range.start.line + 1}`);
+  });
+
   it('a service inside the monorepo is judged as it is alone', () => {
     const together = isolation(all());
     const alone = ['billing', 'orders', 'reports'].flatMap((svc) =>

@@ -6,6 +6,7 @@ import type { Workspace } from '../workspace/workspace';
 import { routesInFile, type Route } from '../workspace/app-graph';
 import { authMiddlewares, dependencyVerdict, paramDependency, preferredAuthDependency, routeAuth, type PreferredAuth } from '../workspace/auth';
 import { handlerFlow } from '../workspace/handler-flow';
+import { lookup } from '../workspace/symbols';
 import { ensureImport } from '../python/edits';
 import { children, rangeOf } from '../python/syntax';
 
@@ -163,7 +164,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
           hint,
         },
         related,
-        fix: preferred ? authFix(ws, model, file.text, route.handler, preferred) : undefined,
+        fix: preferred && importsPreferred(ws, file.path, preferred) ? authFix(ws, model, file.text, route.handler, preferred) : undefined,
       });
     }
   },
@@ -214,6 +215,19 @@ function preferredLocation(ws: Workspace, preferred: PreferredAuth): { file: str
   const m = loc ? ws.model(loc.file.path) : undefined;
   const fn = m?.topLevelFunction(preferred.qualified.slice(dot + 1));
   return loc && fn ? { file: loc.file.path, range: rangeOf(fn.node.childForFieldName('name') ?? fn.node) } : undefined;
+}
+
+/**
+ * Whether the import the fix writes in `file` (`from app.api.deps import CurrentUser`, as the workspace's code
+ * spells it) means the preferred dependency there: in a workspace of several projects that share a package name,
+ * it names the file's own project's module, which may be another dependency (one that verifies nothing) or none.
+ */
+function importsPreferred(ws: Workspace, file: string, preferred: PreferredAuth): boolean {
+  const what = preferred.alias ?? preferred;
+  const written = `${what.module}.${what.name}`;
+  const meant = ws.rootedFrom(file, written);
+  if (meant === written) return true;
+  return (lookup(ws, meant)?.qualified ?? meant) === (lookup(ws, what.qualified)?.qualified ?? what.qualified);
 }
 
 /** Adds the workspace's auth dependency to the handler's parameters, with the imports it needs. */

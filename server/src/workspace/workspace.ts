@@ -387,6 +387,18 @@ export class Workspace {
   }
 
   /**
+   * What the absolute name `dotted` (`app.api.deps.CurrentUser`) means when `fromFile` imports it: rooted at that
+   * file's import root when several projects hold its module (see `importRootFor`), else `dotted` itself. For code
+   * that writes an import into a file (a fix) and must check it names what it means there.
+   */
+  rootedFrom(fromFile: string, dotted: string): string {
+    this.memos.read(FILE_SET);
+    const importer = this.files.get(path.resolve(fromFile));
+    const root = importer ? this.importRootFor(importer, dotted) : '';
+    return root ? `${root}.${dotted}` : dotted;
+  }
+
+  /**
    * Splits a qualified name into the workspace module that defines it and the rest:
    * `app.api.deps.get_current_user` -> (file of app.api.deps, "get_current_user").
    */
