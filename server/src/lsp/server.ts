@@ -71,6 +71,11 @@ const log: Logger = {
 process.on('uncaughtException', (err) => log.error(`uncaught: ${err.stack ?? err}`));
 process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${(err as Error)?.stack ?? err}`));
 
+// The grammar's WebAssembly compiles off the main thread: started now, it overlaps setting up the connection and
+// waiting for `initialize`, which awaits it (a failure is reported there, as the initialize error).
+const parserReady = initParser();
+parserReady.catch(() => undefined);
+
 const documents = new DocumentStore();
 const folders = new FolderSet();
 const analyzer = new Analyzer(log);
@@ -391,7 +396,7 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
   folders.cacheDir = cacheDirOption(params.initializationOptions);
   const codeCache = (globalThis as Record<symbol, unknown>)[Symbol.for('jwt-api-security.codeCache.status')];
   if (typeof codeCache === 'string') log.info(`V8 code cache of the server: ${codeCache}`);
-  await initParser();
+  await parserReady;
   const roots = params.workspaceFolders?.map((f) => pathOfUri(f.uri)).filter((p): p is string => !!p) ??
     (params.rootUri ? [pathOfUri(params.rootUri)].filter((p): p is string => !!p) : []);
   for (const root of roots) folders.add(root, {});
