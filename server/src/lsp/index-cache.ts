@@ -74,10 +74,10 @@ export interface FileStat {
 }
 
 export class IndexCache {
-  /** Entries of the last index (those still valid are carried into `next`). */
-  private files: Record<string, StoredFile>;
+  /** Entries of the last index (those still valid are carried into `next`), by path relative to the root. */
+  private files: Map<string, StoredFile>;
   /** Entries of the index in progress. */
-  private next: Record<string, StoredFile> | undefined;
+  private next: Map<string, StoredFile> | undefined;
   private results: StoredResults | undefined;
   private dirty = false;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -92,7 +92,8 @@ export class IndexCache {
     /** Why a cache file present on disk was not used (corrupt, foreign, another build), for the log. */
     readonly rejected: string | undefined,
   ) {
-    this.files = stored?.files ?? {};
+    // A Map, not the parsed object: a few thousand keys are looked up and copied on every index.
+    this.files = new Map(stored ? Object.entries(stored.files) : []);
     this.results = stored?.results;
   }
 
@@ -108,7 +109,7 @@ export class IndexCache {
 
   /** Starts an index: entries not looked up or recorded before `finishIndex` are dropped (deleted files). */
   beginIndex(): void {
-    this.next = {};
+    this.next = new Map();
     this.stats.hits = 0;
     this.stats.misses = 0;
   }
@@ -116,13 +117,13 @@ export class IndexCache {
   /** The facts of `file` if it still has the stat they were read with. */
   lookup(file: string, st: FileStat): FileFacts | undefined {
     const key = this.key(file);
-    const entry = key === undefined ? undefined : this.files[key];
+    const entry = key === undefined ? undefined : this.files.get(key);
     if (!entry || entry.size !== st.size || entry.mtimeMs !== st.mtimeMs || entry.ctimeMs !== st.ctimeMs || entry.ino !== st.ino) {
       this.stats.misses++;
       return undefined;
     }
     this.stats.hits++;
-    if (this.next) this.next[key!] = entry;
+    this.next?.set(key!, entry);
     return { hash: entry.hash, warning: entry.warning };
   }
 
@@ -135,14 +136,14 @@ export class IndexCache {
     if (readAt - st.mtimeMs < RACY_MS) return;
     const entry: StoredFile = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: facts.hash };
     if (facts.warning !== undefined) entry.warning = facts.warning;
-    this.next[key] = entry;
+    this.next.set(key, entry);
   }
 
   /** Ends an index: the entries seen replace the old ones. `complete` false (cancelled) keeps the old ones too. */
   finishIndex(complete: boolean): void {
     if (!this.next) return;
-    if (complete && Object.keys(this.next).length !== Object.keys(this.files).length) this.dirty = true;
-    this.files = complete ? this.next : { ...this.files, ...this.next };
+    if (complete && this.next.size !== this.files.size) this.dirty = true;
+    this.files = complete ? this.next : new Map([...this.files, ...this.next]);
     this.next = undefined;
   }
 
@@ -196,7 +197,7 @@ export class IndexCache {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     if (!this.dirty) return undefined;
-    const data: CacheFile = { format: FORMAT, schema: SCHEMA, tool: this.tool, root: this.root, files: this.files };
+    const data: CacheFile = { format: FORMAT, schema: SCHEMA, tool: this.tool, root: this.root, files: Object.fromEntries(this.files) };
     if (this.results) data.results = this.results;
     // Written aside and renamed: a reader (another window on the same folder) never sees half a file.
     const temp = `${this.file}.${process.pid}.tmp`;
