@@ -29,7 +29,9 @@ export function ensureImport(model: ModuleModel, module: string, name?: string):
       (s) => s.type === 'import_from_statement' && s.childForFieldName('module_name')?.text === module && !s.text.includes('(') && !s.text.includes('\\') && !s.text.includes('*'),
     );
     if (existing) {
-      return { local, edit: { range: pointRange(existing.endPosition.row, existing.endPosition.column), newText: `, ${name}` } };
+      // The grammar accepts a trailing comma (`from m import a, b,`, a syntax error in Python): complete that list.
+      const separator = existing.text.trimEnd().endsWith(',') ? ' ' : ', ';
+      return { local, edit: { range: pointRange(existing.endPosition.row, existing.endPosition.column), newText: `${separator}${name}` } };
     }
   }
   const line = insertionLine(model);

@@ -8,7 +8,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModuleModel } from './module-model';
 import type { TextEdit } from '../core/types';
-import { classifyJwtCall, mayCallJwtLibrary, mayUseJwtLibrary, type JwtCall } from './jwt-libs';
+import { allJwtCalls, classifyJwtCall, mayCallJwtLibrary, mayUseJwtLibrary, type JwtCall } from './jwt-libs';
 import { callArguments, children, contains, descendantsInScope, dottedName, enclosingFunction, literalValue, rangeOf, stringValue, type CallArguments } from './syntax';
 
 /** The arguments of a JWT call, by meaning rather than position (positions differ between libraries). */
@@ -73,6 +73,9 @@ export function jwtArguments(jwt: JwtCall): JwtCallArgs {
 export function jwtCallArgsIn(model: ModuleModel, scope: Node = model.root, kinds?: readonly JwtCall['kind'][]): JwtCallArgs[] {
   const out: JwtCallArgs[] = [];
   if (!mayCallJwtLibrary(model)) return out;
+  if (scope.id === model.root.id) {
+    return allJwtCalls(model).filter((jwt) => !kinds || kinds.includes(jwt.kind)).map((jwt) => jwtArguments(jwt));
+  }
   for (const call of scope.descendantsOfType('call')) {
     if (!call) continue;
     const jwt = classifyJwtCall(model, call);

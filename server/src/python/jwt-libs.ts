@@ -83,14 +83,21 @@ export function mayCallJwtLibrary(model: ModuleModel): boolean {
   return known;
 }
 
+/** The JWT call at `call`, if it is one; answered once per call of a model (many rules and indexes ask). */
 export function classifyJwtCall(model: ModuleModel, call: Node): JwtCall | undefined {
   if (!mayCallJwtLibrary(model)) return undefined;
+  let known = classified.get(model);
+  if (!known) classified.set(model, (known = new Map()));
+  if (known.has(call.id)) return known.get(call.id);
   const fn = call.childForFieldName('function');
   const callee = model.resolveInstance(fn) ?? model.callee(call);
-  if (!callee) return undefined;
-  const kind = classifyJwtCallee(callee);
-  return kind ? { ...kind, call, callee } : undefined;
+  const kind = callee ? classifyJwtCallee(callee) : undefined;
+  const result = kind && callee ? { ...kind, call, callee } : undefined;
+  known.set(call.id, result);
+  return result;
 }
+
+const classified = new WeakMap<ModuleModel, Map<number, JwtCall | undefined>>();
 
 /** JWT library calls inside `scope` (a function body or the module), not looking into nested functions. */
 export function jwtCallsIn(model: ModuleModel, scope: Node): JwtCall[] {
@@ -106,11 +113,17 @@ export function jwtCallsIn(model: ModuleModel, scope: Node): JwtCall[] {
 /** Every JWT library call in the module, including those inside functions. */
 export function allJwtCalls(model: ModuleModel): JwtCall[] {
   if (!mayCallJwtLibrary(model)) return [];
-  const out: JwtCall[] = [];
-  for (const call of model.root.descendantsOfType('call')) {
-    if (!call) continue;
-    const c = classifyJwtCall(model, call);
-    if (c) out.push(c);
+  let calls = everyJwtCall.get(model);
+  if (!calls) {
+    calls = [];
+    for (const call of model.root.descendantsOfType('call')) {
+      if (!call) continue;
+      const c = classifyJwtCall(model, call);
+      if (c) calls.push(c);
+    }
+    everyJwtCall.set(model, calls);
   }
-  return out;
+  return calls.slice();
 }
+
+const everyJwtCall = new WeakMap<ModuleModel, JwtCall[]>();

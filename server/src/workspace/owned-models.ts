@@ -164,22 +164,35 @@ function wordsPattern(names: Iterable<string>): RegExp | undefined {
  * before an import alias (`Base as ModelBase`). A file can extend the model closure with a name only if the name is
  * among these. Extracted once per file text (the object is replaced when the text changes).
  */
-function baseUseWords(file: WorkspaceFile): Set<string> {
+function baseUseWords(file: WorkspaceFile): Set<string> | 'any' {
   let words = baseUseCache.get(file);
-  if (words) return words;
-  words = new Set();
-  const text = file.text;
-  for (const m of text.matchAll(/class\s+\w+\s*\(([^)]*)/g)) for (const w of m[1].match(/\w+/g) ?? []) words.add(w);
-  for (const m of text.matchAll(/^[ \t]*\w+[ \t]*(?::[^=\n]*)?=[ \t]*([\w.]*?)[ \t]*$/gm)) {
-    const last = /\b\w+$/.exec(m[1]);
-    if (last) words.add(last[0]);
-  }
-  for (const m of text.matchAll(/\b(\w+)(?=\s+as\s+\w)/g)) words.add(m[1]);
-  baseUseCache.set(file, words);
+  if (!words) baseUseCache.set(file, (words = extractBaseUseWords(file.text)));
   return words;
 }
 
-const baseUseCache = new WeakMap<WorkspaceFile, Set<string>>();
+const baseUseCache = new WeakMap<WorkspaceFile, Set<string> | 'any'>();
+
+/** See `baseUseWords`; `'any'` when the text defeats the scan (a pathological line), so the file is looked at. */
+function extractBaseUseWords(text: string): Set<string> | 'any' {
+  const words = new Set<string>();
+  try {
+    for (const m of text.matchAll(/class\s+\w+\s*\(([^)]*)/g)) for (const w of m[1].match(/\w+/g) ?? []) words.add(w);
+    for (const m of text.matchAll(/^[ \t]*\w+[ \t]*(?::[^=\n]*)?=[ \t]*([\w.]*)[ \t]*$/gm)) {
+      const last = m[1].slice(m[1].lastIndexOf('.') + 1);
+      if (last) words.add(last);
+    }
+    // The word before ` as alias`, found by walking back from the match (a pattern starting with `\w+` backtracks
+    // through every long word, and overflows the regexp stack on a megabyte-long one).
+    for (const m of text.matchAll(/\s+as\s+\w/g)) {
+      let start = m.index;
+      while (start > 0 && /\w/.test(text[start - 1])) start--;
+      if (start < m.index) words.add(text.slice(start, m.index));
+    }
+  } catch {
+    return 'any';
+  }
+  return words;
+}
 
 function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
   try {
@@ -227,7 +240,7 @@ function modelClassFiles(ws: Workspace): WorkspaceFile[] {
     const fresh = [...names].slice(before);
     frontier = ws.allFiles().filter((f) => {
       const words = baseUseWords(f);
-      return fresh.some((name) => words.has(name));
+      return words === 'any' || fresh.some((name) => words.has(name));
     });
   }
   return [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
