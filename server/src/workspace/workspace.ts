@@ -183,6 +183,12 @@ export class Workspace {
 
   /** The file at a path (its text is a dependency of the memo being computed, as is its absence). */
   file(filePath: string): WorkspaceFile | undefined {
+    // Most callers pass a path this workspace handed out (absolute, normalized): no need to resolve it again.
+    const known = this.files.get(filePath);
+    if (known) {
+      this.readFile(filePath);
+      return known;
+    }
     const abs = path.resolve(filePath);
     this.readFile(abs);
     return this.files.get(abs);
@@ -234,6 +240,11 @@ export class Workspace {
 
   /** The module model of a file, parsed on first use and kept until the file changes. */
   model(filePath: string): ModuleModel | undefined {
+    const known = this.models.get(filePath);
+    if (known) {
+      this.readFile(filePath);
+      return known;
+    }
     const abs = path.resolve(filePath);
     this.readFile(abs);
     const cached = this.models.get(abs);
