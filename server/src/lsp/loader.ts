@@ -20,8 +20,11 @@ import * as path from 'path';
 import * as vm from 'vm';
 
 const HEADER = 'jwt-api-security/v8-code-cache/1\n';
-/** Delay between the server saying it is warm and the cache being written (off the path of anything it answers). */
-const WRITE_DELAY_MS = 500;
+/**
+ * Delay between the server saying it is warm (its first diagnostics are out) and the cache being serialized and
+ * written, a few tens of ms on the main thread once per build: past the burst of requests that follows an open.
+ */
+const WRITE_DELAY_MS = 2000;
 /** What the server calls (see `codeCacheWarm` in server.ts) once its first work is done. */
 export const WARM_HOOK = Symbol.for('jwt-api-security.codeCache.warm');
 /** What the loader did, for the server's log: 'used', 'missing', 'damaged' or 'rejected' (by V8). */

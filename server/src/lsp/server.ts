@@ -252,7 +252,8 @@ function parseOpenDocuments(): void {
 
 /**
  * Tells the loader (loader.ts) that the server has done its first work (indexed, analysed the open documents):
- * the code that ran is what its V8 code cache should hold. A no-op when the loader has nothing to write.
+ * the code that ran is what its V8 code cache should hold. A no-op when the loader has nothing to write. Not
+ * called after an index alone: the cache would miss the rules, and its write would fall on the first open.
  */
 function codeCacheWarm(): void {
   const hook = (globalThis as Record<symbol, unknown>)[Symbol.for('jwt-api-security.codeCache.warm')];
@@ -359,7 +360,6 @@ async function indexFolders(targets: Folder[]): Promise<void> {
   progress?.done();
   session.state = 'ready';
   sendStatus();
-  if (documents.all().length === 0) codeCacheWarm();
 }
 
 /**
