@@ -42,8 +42,13 @@ interface Row {
   audit?: Measure;
   ruff?: Measure;
   bandit?: Measure;
+  /** Bandit was not run on purpose (BENCH_SKIP_BANDIT, or a corpus above BENCH_BANDIT_MAX_LINES). */
+  banditSkipped?: boolean;
   findings?: number;
 }
+
+/** Bandit takes minutes per 100k lines: BENCH_BANDIT_MAX_LINES skips it on larger corpora (the standard library). */
+const BANDIT_MAX_LINES = Number(process.env.BENCH_BANDIT_MAX_LINES ?? Infinity);
 
 function pythonFiles(dir: string, skip: (p: string) => boolean): string[] {
   const out: string[] = [];
@@ -164,7 +169,7 @@ function table(rows: Row[]): string {
       ratio(r.audit?.cpuMs, r.parse.cpuMs),
       r.ruff ? s(r.ruff.cpuMs) : 'absent',
       ratio(r.audit?.wallMs, r.ruff?.cpuMs),
-      r.bandit ? s(r.bandit.wallMs) : process.env.BENCH_SKIP_BANDIT ? 'skipped' : 'absent',
+      r.bandit ? s(r.bandit.wallMs) : r.banditSkipped ? 'skipped' : 'absent',
       r.findings ?? 'n/a',
     ].join(' | '),
   );
@@ -189,7 +194,8 @@ async function main(): Promise<void> {
     row.audit = a?.measure;
     row.findings = a?.findings;
     row.ruff = ruff(c);
-    if (!process.env.BENCH_SKIP_BANDIT) row.bandit = bandit(c);
+    row.banditSkipped = !!process.env.BENCH_SKIP_BANDIT || c.lines > BANDIT_MAX_LINES;
+    if (!row.banditSkipped) row.bandit = bandit(c);
     rows.push(row);
     process.stderr.write(table([row]).split('\n')[2] + '\n');
   }
