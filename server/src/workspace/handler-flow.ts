@@ -231,7 +231,7 @@ interface ChildSpec {
 
 function childSpecs(ws: Workspace, parent: FlowFunction): ChildSpec[] {
   const out: ChildSpec[] = [];
-  const guards = computeAdminRegions(parent.fn);
+  const guards = adminRegions(parent.fn);
   const child = (target: { fn: FunctionInfo; model: ModuleModel; file: string }, seed: Map<string, IdentityKind>) => {
     const key = `${target.file}:${target.fn.node.startIndex}:${[...seed].map(([name, kind]) => `${name}=${kind}`).sort().join(',')}`;
     const identities = ws.memo('iso:helper-identity', () => new Map<string, IdentityInfo>());
