@@ -9,6 +9,7 @@ import { routesInFile, routesOfHandler } from '../workspace/app-graph';
 import { preferredAuthDependency } from '../workspace/auth';
 import { claimReturningNames, mentionsAnyName } from '../workspace/jwt-helper-names';
 import type { Workspace, WorkspaceFile } from '../workspace/workspace';
+import { projectRootOf } from '../workspace/projects';
 
 type MessageId = 'inRoute' | 'helperInRoute' | 'duplicate';
 
@@ -26,7 +27,8 @@ export const JWT110 = defineRule<MessageId>({
   docs: `## What it does
 Finds JWT verification written where it does not belong: a JWT library decode inside a route handler's body, a
 token-verifying helper called by hand inside a route body, and the same verification (a decode with the same key)
-written in more than one function. Decodes for a specific purpose (refresh, password reset, email verification,
+written in more than one function of a project (the services of a monorepo, each with its own \`requirements*.txt\`
+or \`pyproject.toml\`, are separate projects). Decodes for a specific purpose (refresh, password reset, email verification,
 invitations, magic links, webhooks) are not reported. The message names the workspace's auth dependency to reuse
 when there is one.
 
@@ -170,8 +172,8 @@ function safePreferred(ws: Workspace): { name: string; qualified: string } | und
 }
 
 /**
- * Verification written more than once: functions (not routes, not middleware, not purpose-specific) that decode with
- * the same key. The first by file and line is kept as the one to reuse; each other one is reported.
+ * Verification written more than once: functions of one project (not routes, not middleware, not purpose-specific)
+ * that decode with the same key. The first by file and line is kept as the one to reuse; each other one is reported.
  */
 function duplicates(ws: Workspace): { record: DecodeRecord; canonical: DecodeRecord }[] {
   return ws.memo('JWT110:duplicates', () => {
@@ -179,7 +181,8 @@ function duplicates(ws: Workspace): { record: DecodeRecord; canonical: DecodeRec
     for (const d of decodeIndex(ws)) {
       if (!d.fn || d.isRoute || !isVerifying(d) || purposeSpecific(d, d.fn, []) || isTestPath(path.relative(ws.root, d.file))) continue;
       if (isMiddleware(ws, d.model, d.fn)) continue;
-      const key = d.key ?? `expr:${d.args.key?.text ?? '?'}`;
+      // Only within a project: a monorepo's services cannot share one dependency.
+      const key = `${projectRootOf(ws, d.file)}\0${d.key ?? `expr:${d.args.key?.text ?? '?'}`}`;
       const list = groups.get(key) ?? [];
       // One entry per function (a function may decode twice, e.g. with two keys in a loop).
       if (!list.some((x) => x.file === d.file && x.fn === d.fn)) list.push(d);
