@@ -55,6 +55,15 @@ describe('monorepo: services sharing the package name `app`', () => {
     for (const f of reports) assert.equal(f.fix, undefined, `${path.basename(f.file)}:${f.range.start.line + 1}`);
   });
 
+  it('names no other service\'s dependency in a message, and reports no verification as repeated across services', () => {
+    const list = all();
+    for (const f of list.filter((x) => x.code === 'ISO201')) {
+      assert.match(f.message, /defines no auth dependency to add/, f.message);
+      for (const r of f.related ?? []) assert.ok(r.file.includes(`${path.sep}reports${path.sep}`), `${f.message}: related ${r.file}`);
+    }
+    assert.deepEqual(list.filter((x) => x.code === 'JWT110').map((x) => x.message), [], 'each service verifies tokens once, in its own deps.py');
+  });
+
   it('a service inside the monorepo is judged as it is alone', () => {
     const together = isolation(all());
     const alone = ['billing', 'orders', 'reports'].flatMap((svc) =>

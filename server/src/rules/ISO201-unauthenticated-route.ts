@@ -136,7 +136,7 @@ to use the identity to scope its queries (see ISO203). No fix is offered when th
       const flow = handlerFlow(ws, route);
       const touch = firstTouch(flow);
       if (!touch) continue;
-      const preferred = preferredAuthDependency(ws);
+      const preferred = preferredAuthDependency(ws, file.path);
       const swallowing = swallowingDependency(ws, model, route.handler);
       const exemptBy = authMiddlewares(ws).find((m) => (!m.app || !route.app || m.app === route.app) && m.isExempt(route.path));
       const related: RelatedLocation[] = [];

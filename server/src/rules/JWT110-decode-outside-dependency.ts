@@ -92,7 +92,7 @@ dependency to reuse.
   check(ctx) {
     const { workspace, model, file } = ctx;
     const decodes = decodeIndex(workspace).filter((d) => isVerifying(d));
-    const preferred = safePreferred(workspace);
+    const preferred = safePreferred(workspace, file.path);
     const verifiers = claimReturningFunctions(workspace);
     for (const fn of model.functions) {
       const routes = routesOfHandler(workspace, file.path, fn.node);
@@ -162,9 +162,9 @@ function callName(d: DecodeRecord): string {
   return dottedName(d.args.jwt.call.childForFieldName('function')) ?? d.args.jwt.callee;
 }
 
-function safePreferred(ws: Workspace): { name: string; qualified: string } | undefined {
+function safePreferred(ws: Workspace, file: string): { name: string; qualified: string } | undefined {
   try {
-    return preferredAuthDependency(ws);
+    return preferredAuthDependency(ws, file);
   } catch {
     // The auth model is another module's work; a failure there must not hide this rule's findings.
     return undefined;

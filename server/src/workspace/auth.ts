@@ -4,6 +4,7 @@
  * reach and how (parameter, decorator, router, include chain, app, HTTP middleware), which handler parameters carry
  * the identity, and the workspace's preferred auth dependency for fixes. Knows nothing of rules or messages.
  */
+import * as path from 'path';
 import type { Node } from 'web-tree-sitter';
 import { importedAs, type FunctionInfo, type ModuleModel, type ParamInfo } from '../python/module-model';
 import type { Range } from '../core/types';
@@ -11,6 +12,7 @@ import type { Workspace } from './workspace';
 import { appGraph, instanceCalls, instanceDecorated, routes, type DependencyRef, type Route } from './app-graph';
 import { lookup, lookupCallable, resolveCallTarget } from './symbols';
 import { authCandidates } from './auth-candidates';
+import { projectRootOf } from './projects';
 import { jwtCallsIn } from '../python/jwt-libs';
 import { children, contains, descendantsInScope, dottedName, rangeOf, stringValue, walk } from '../python/syntax';
 
@@ -422,12 +424,21 @@ export interface PreferredAuth {
   uses: number;
 }
 
-/** The workspace's most used auth dependency (for fixes), else any auth dependency the workspace defines. */
-export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefined {
-  return ws.memo('iso:preferred-auth', () => {
+/**
+ * The workspace's most used auth dependency (for fixes), else any auth dependency the workspace defines. For a file
+ * (`forFile`): the one of the file's project (projects.ts), counting that project's routes and, with none, the
+ * dependencies defined in it or in code outside every project; another service of a monorepo cannot lend its own.
+ */
+export function preferredAuthDependency(ws: Workspace, forFile?: string): PreferredAuth | undefined {
+  const project = forFile === undefined ? undefined : projectRootOf(ws, forFile);
+  return ws.memo(`iso:preferred-auth:${project ?? ''}`, () => {
+    const root = path.resolve(ws.root);
+    const inProject = (file: string) => project === undefined || projectRootOf(ws, file) === project;
+    const shareable = (file: string) => inProject(file) || projectRootOf(ws, file) === root;
     const counts = new Map<string, { dep: string; alias?: string; uses: number; params: number; order: number }>();
     let order = 0;
     for (const route of routes(ws)) {
+      if (!inProject(route.file)) continue;
       const model = ws.model(route.file);
       if (!model) continue;
       for (const p of route.handler.params) {
@@ -460,8 +471,8 @@ export function preferredAuthDependency(ws: Workspace): PreferredAuth | undefine
     // No route uses one yet: a top-level auth dependency defined in the workspace, preferring conventional names.
     const candidates: string[] = [];
     // No other function can be one: see auth-candidates.ts.
-    for (const { model, fn } of authCandidates(ws)) {
-      if (!fn.topLevel) continue;
+    for (const { file, model, fn } of authCandidates(ws)) {
+      if (!fn.topLevel || !shareable(file)) continue;
       const q = `${model.moduleName}.${fn.name}`;
       if (isAuthDependency(ws, q)) candidates.push(q);
     }
