@@ -200,7 +200,8 @@ function returnedAndValidatedByCaller(ctx: RuleContext<MessageId>, scope: Node, 
   if (!fn || !fnName) return false;
   if (name && !descendantsInScope(scope, 'return_statement').some((r) => children(r)[0]?.text === name)) return false;
   const callPattern = new RegExp(`(\\w+)\\s*=\\s*(await\\s+)?[\\w.]*\\b${fnName}\\(`, 'g');
-  for (const file of ctx.workspace.allFiles()) {
+  // Both tests below need `fnName(` in the text: only such files are read (verdicts cached by content).
+  for (const file of ctx.workspace.filesMentioning(new RegExp(`\\b${fnName}\\(`))) {
     for (const m of file.text.matchAll(callPattern)) {
       if (new RegExp(`\\b${m[1]}\\.validate\\(`).test(file.text)) return true;
     }

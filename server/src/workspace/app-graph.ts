@@ -397,13 +397,17 @@ function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
   }
 }
 
+/** `.method` in a file's text: an attribute `method` (methods are identifiers, nothing to escape). */
+function attributeText(method: string): RegExp {
+  return new RegExp(`\\.${method}`);
+}
+
 /** Calls of `<instance>.<method>(...)` in the workspace where the instance is a known app/router, e.g. `add_middleware`. */
 export function instanceCalls(ws: Workspace, method: string): { file: string; model: ModuleModel; call: Node; instance: string }[] {
   const graph = appGraph(ws);
   const out: { file: string; model: ModuleModel; call: Node; instance: string }[] = [];
-  for (const f of ws.allFiles()) {
-    if (!f.text.includes(method)) continue; // the call's attribute is `method`: no parse for files without it
-    if (!f.text.includes(`.${method}`)) continue;
+  // The call's attribute is `method`: no parse for files without `.method`.
+  for (const f of ws.filesMentioning(attributeText(method))) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     walk(model.root, (n) => {
@@ -421,8 +425,7 @@ export function instanceCalls(ws: Workspace, method: string): { file: string; mo
 export function instanceDecorated(ws: Workspace, method: string): { file: string; model: ModuleModel; fn: FunctionInfo; decorator: Node; instance: string }[] {
   const graph = appGraph(ws);
   const out: { file: string; model: ModuleModel; fn: FunctionInfo; decorator: Node; instance: string }[] = [];
-  for (const f of ws.allFiles()) {
-    if (!f.text.includes(`.${method}`)) continue;
+  for (const f of ws.filesMentioning(attributeText(method))) {
     const model = safeModel(ws, f.path);
     if (!model) continue;
     for (const fn of model.functions) {

@@ -67,8 +67,7 @@ export function encodeAlgorithms(ws: Workspace): Set<string> {
 /** True when any workspace module builds a `PyJWKClient` or fetches a JWKS. */
 export function usesJwks(ws: Workspace): boolean {
   return ws.memo('jwt-algorithms:jwks', () => {
-    for (const file of ws.allFiles()) {
-      if (!/jwk/i.test(file.text)) continue;
+    for (const file of ws.filesMentioning(/jwk/i)) {
       const model = ws.model(file.path);
       if (!model) continue;
       if (allJwtCalls(model).some((c) => c.kind === 'jwk-client' || c.kind === 'signing-key')) return true;

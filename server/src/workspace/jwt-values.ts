@@ -8,8 +8,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModuleModel, ClassInfo } from '../python/module-model';
 import type { Workspace, WorkspaceFile } from './workspace';
-import { allJwtCalls } from '../python/jwt-libs';
-import { jwtArguments, mayUseJwtLibrary, valueOf, type JwtCallArgs } from '../python/jwt-decode';
+import { allJwtCalls, JWT_LIBRARY_TEXT } from '../python/jwt-libs';
+import { jwtArguments, valueOf, type JwtCallArgs } from '../python/jwt-decode';
 import { callArguments, children, dottedName, enclosingFunction, isFString, isStringLike, stringValue } from '../python/syntax';
 
 export type EnvStyle = 'getenv' | 'environ-get' | 'environ-index' | 'config' | 'settings-field';
@@ -305,8 +305,8 @@ export interface KeyUse {
 export function jwtKeyUses(ws: Workspace): KeyUse[] {
   return ws.memo('jwt-values:key-uses', () => {
     const out: KeyUse[] = [];
-    for (const file of ws.allFiles()) {
-      if (!mayUseJwtLibrary(file.text)) continue;
+    // Files that never say `jwt` or `jose` call no JWT library (verdicts cached by content: an edit re-tests one file).
+    for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
       let model: ModuleModel | undefined;
       try {
         model = ws.model(file.path);
