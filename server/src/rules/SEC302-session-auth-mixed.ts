@@ -4,7 +4,7 @@ import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import { allJwtCalls, JWT_LIBRARY_TEXT, jwtCallsIn } from '../python/jwt-libs';
 import { callArguments, children, dottedName, enclosingFunction, rangeOf, stringValue } from '../python/syntax';
 import type { RelatedLocation } from '../core/types';
-import type { Workspace } from '../workspace/workspace';
+import type { Workspace, WorkspaceFile } from '../workspace/workspace';
 import * as path from 'path';
 
 type MessageId = 'middleware' | 'sessionRead' | 'sessionWrite' | 'cookie';
@@ -165,13 +165,12 @@ function jwtEvidence(ws: Workspace): { file: string; range: RelatedLocation['ran
 function usesAuthlibOAuth(ws: Workspace): boolean {
   // An import of `authlib.integrations...` spells `authlib` in the importing file, unless it is a relative import
   // inside a vendored `authlib` package.
-  return ws.memo('sec302:authlib-oauth', () =>
-    ws.allFiles().some((f) => {
-      if (!f.text.includes('authlib') && !f.moduleName.startsWith('authlib')) return false;
-      const model = ws.model(f.path);
-      return !!model && [...model.imports.values()].some((b) => b.target.startsWith('authlib.integrations.starlette_client'));
-    }),
-  );
+  const imports = (f: WorkspaceFile) => {
+    const model = ws.model(f.path);
+    return !!model && [...model.imports.values()].some((b) => b.target.startsWith('authlib.integrations.starlette_client'));
+  };
+  // The text test through filesMentioning (verdicts cached by content); the vendored package by module name.
+  return ws.memo('sec302:authlib-oauth', () => ws.filesMentioning(/authlib/).some(imports) || ws.allFiles().some((f) => f.moduleName.startsWith('authlib') && imports(f)));
 }
 
 function isSessionMiddleware(model: ModuleModel, call: Node): boolean {
@@ -219,6 +218,8 @@ function sessionCookieSubscript(model: ModuleModel, sub: Node): string | undefin
 /** `request.session["user_id"]`, `request.session.get("user")`, `request.session["user"] = ...`. */
 function sessionAccesses(model: ModuleModel): { node: Node; write: boolean }[] {
   const out: { node: Node; write: boolean }[] = [];
+  // Both forms read an attribute `session`: `.session`, with blanks, line continuations or comments after the dot.
+  if (!/\.(?:[\s\\]|#[^\n]*\n)*session\b/.test(model.text)) return out;
   for (const attr of model.root.descendantsOfType('attribute')) {
     if (!attr || attr.childForFieldName('attribute')?.text !== 'session' || !isRequest(model, attr.childForFieldName('object'))) continue;
     const parent = attr.parent;
