@@ -42,11 +42,14 @@ export function loadWorkspace(dir: string, settings: Partial<Settings> = {}): Wo
 }
 
 /** A one-file workspace from a string. */
+/** The root of `workspaceOf`'s in-memory workspaces, and a file's path in it. */
+export const VIRTUAL_ROOT = path.join(REPO_ROOT, '.virtual-workspace');
+export const virtualPath = (name: string): string => path.join(VIRTUAL_ROOT, name);
+
 export function workspaceOf(files: Record<string, string>, settings: Partial<Settings> = {}): Workspace {
   const merged: Settings = { ...defaultSettings(), includeTests: true, ...settings };
-  const root = path.join(REPO_ROOT, '.virtual-workspace');
-  const ws = new Workspace(root, () => merged);
-  for (const [name, text] of Object.entries(files)) ws.setFile(path.join(root, name), text);
+  const ws = new Workspace(VIRTUAL_ROOT, () => merged);
+  for (const [name, text] of Object.entries(files)) ws.setFile(virtualPath(name), text);
   return ws;
 }
 

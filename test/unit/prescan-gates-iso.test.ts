@@ -15,7 +15,7 @@ import { routesInFile } from '../../server/src/workspace/app-graph';
 import { mayReport } from '../../server/src/rules/rule';
 import { ruleByCode } from '../../server/src/rules/index';
 import type { Workspace } from '../../server/src/workspace/workspace';
-import { REPO_ROOT, workspaceOf } from '../support';
+import { VIRTUAL_ROOT, virtualPath, workspaceOf } from '../support';
 
 before(async () => {
   await initParser();
@@ -180,8 +180,6 @@ const FILES: Record<string, string> = {
   'app/util.py': UTIL,
 };
 
-const ROOT = path.join(REPO_ROOT, '.virtual-workspace');
-const abs = (name: string) => path.join(ROOT, name);
 
 /** What a text-only gate could key on: an app, a router, or a route decorator. */
 const ROUTE_WORDS = /FastAPI|APIRouter|add_api_route|include_router|^\s*@/m;
@@ -223,15 +221,15 @@ describe('ISO prescans accept files that hold findings only through other files'
         const rule = ruleByCode(c.code)!;
         assert.ok(rule.prescan, `${c.code} declares a prescan`);
         const full = findingsOf(ws, true).findings.filter((f) => f.code === c.code);
-        assert.ok(full.some((f) => f.file === abs(c.file)), `${c.code} reports in ${c.file} (got ${full.map((f) => path.relative(ROOT, f.file)).join(', ') || 'nothing'})`);
+        assert.ok(full.some((f) => f.file === virtualPath(c.file)), `${c.code} reports in ${c.file} (got ${full.map((f) => path.relative(VIRTUAL_ROOT, f.file)).join(', ') || 'nothing'})`);
         // The prescan lets through exactly the files the rule reports in: this is what makes it skip the rest.
         const reported = new Set(full.map((f) => f.file));
         for (const name of Object.keys(FILES)) {
-          const file = ws.file(abs(name))!;
+          const file = ws.file(virtualPath(name))!;
           if (reported.has(file.path)) assert.ok(mayReport(rule, file, ws), `${c.code} prescan accepts ${name}`);
         }
-        assert.equal(mayReport(rule, ws.file(abs('app/util.py'))!, ws), false, `${c.code} prescan rejects util.py`);
-        assert.equal(mayReport(rule, ws.file(abs('app/models.py'))!, ws), false, `${c.code} prescan rejects models.py`);
+        assert.equal(mayReport(rule, ws.file(virtualPath('app/util.py'))!, ws), false, `${c.code} prescan rejects util.py`);
+        assert.equal(mayReport(rule, ws.file(virtualPath('app/models.py'))!, ws), false, `${c.code} prescan rejects models.py`);
         const gated = findingsOf(ws, false).findings.filter((f) => f.code === c.code);
         assert.deepEqual(gated, full);
       } finally {
@@ -266,7 +264,7 @@ def list_for_user(user_id: int, session: SessionDep, me: UserId):
       'app/main.py': 'from fastapi import FastAPI\n\nfrom app.routers.base import router\n\napp = FastAPI()\napp.include_router(router)\n',
     });
     try {
-      const file = ws.file(abs('app/routers/tasks.py'))!;
+      const file = ws.file(virtualPath('app/routers/tasks.py'))!;
       assert.doesNotMatch(file.text, /FastAPI|APIRouter/);
       const full = findingsOf(ws, true).findings;
       for (const code of ['ISO201', 'ISO202']) {
@@ -322,16 +320,16 @@ app.add_api_route("/admin/users", handlers.list_users)
   it('reports on the add_api_route call in its own file, where the prescan lets it through, and fixes that call', () => {
     const ws = workspaceOf(files);
     try {
-      const main = ws.file(abs('app/main.py'))!;
+      const main = ws.file(virtualPath('app/main.py'))!;
       // main.py holds no handler of the reported route: a prescan asking only for the file's routes would miss it.
       assert.ok(!routesInFile(ws, main.path).some((r) => r.path === '/admin/users'));
       const full = findingsOf(ws, true).findings.filter((f) => f.code === 'ISO208');
-      assert.deepEqual(full.map((f) => [path.relative(ROOT, f.file), f.range.start.line + 1]), [['app/main.py', 14]]);
+      assert.deepEqual(full.map((f) => [path.relative(VIRTUAL_ROOT, f.file), f.range.start.line + 1]), [['app/main.py', 14]]);
       assert.ok(mayReport(ruleByCode('ISO208')!, main, ws));
-      assert.equal(mayReport(ruleByCode('ISO208')!, ws.file(abs('app/handlers.py'))!, ws), false);
+      assert.equal(mayReport(ruleByCode('ISO208')!, ws.file(virtualPath('app/handlers.py'))!, ws), false);
       assert.deepEqual(findingsOf(ws, false).findings.filter((f) => f.code === 'ISO208'), full);
       // The handler's file is left alone (the edits once landed there, past its end); the call gets the role check.
-      assert.equal(fixFile(ws, abs('app/handlers.py'), { unsafe: true }, { onlyRules: ['ISO208'] }).text, files['app/handlers.py']);
+      assert.equal(fixFile(ws, virtualPath('app/handlers.py'), { unsafe: true }, { onlyRules: ['ISO208'] }).text, files['app/handlers.py']);
       const fixed = fixFile(ws, main.path, { unsafe: true }, { onlyRules: ['ISO208'] }).text;
       assert.match(fixed, /^app\.add_api_route\("\/admin\/users", handlers\.list_users, dependencies=\[Depends\(require_admin\)\]\)$/m);
     } finally {
@@ -386,14 +384,14 @@ def owner_rows(db: sqlite3.Connection, user_id: int):
       'app/crud.py': CRUD,
     });
     try {
-      const handlers = ws.file(abs('app/handlers.py'))!;
+      const handlers = ws.file(virtualPath('app/handlers.py'))!;
       const iso201 = ruleByCode('ISO201')!;
       // Without an app the handlers are plain functions: no route, nothing to report.
       assert.equal(mayReport(iso201, handlers, ws), false);
       assert.equal(findingsOf(ws, true).findings.filter((f) => CASES.some((c) => c.code === f.code)).length, 0);
-      ws.setFile(abs('app/main.py'), MAIN);
+      ws.setFile(virtualPath('app/main.py'), MAIN);
       assert.equal(mayReport(iso201, handlers, ws), true);
-      assert.equal(mayReport(iso201, ws.file(abs('tests/test_env.py'))!, ws), false);
+      assert.equal(mayReport(iso201, ws.file(virtualPath('tests/test_env.py'))!, ws), false);
     } finally {
       ws.dispose();
     }

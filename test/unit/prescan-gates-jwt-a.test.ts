@@ -12,22 +12,14 @@
  */
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as path from 'path';
 import { initParser } from '../../server/src/python/parser';
-import { analyzeWorkspace } from '../../server/src/core/analyze';
-import { mayReport } from '../../server/src/rules/rule';
-import { ruleByCode } from '../../server/src/rules/index';
-import type { Workspace } from '../../server/src/workspace/workspace';
-import { REPO_ROOT, workspaceOf } from '../support';
+import { virtualPath, workspaceOf } from '../support';
+import { assertNoFilePasses, assertTextCase, describeCrossFileCases, findingsOf, ROUTER, type CrossFileCase } from './prescan-cases';
 
 before(async () => {
   await initParser();
 });
 
-const ROOT = path.join(REPO_ROOT, '.virtual-workspace');
-const abs = (name: string) => path.join(ROOT, name);
-
-const ROUTER = 'from fastapi import APIRouter\n\nrouter = APIRouter()\n';
 
 /** Verifies a token and returns its claims: a claim-returning helper. */
 const CLAIMS_HELPER = `import os
@@ -59,19 +51,7 @@ def create_refresh_token(sub: str) -> str:
     : ''
 }`;
 
-interface Case {
-  code: string;
-  why: string;
-  files: Record<string, string>;
-  /** The file the finding is in. */
-  file: string;
-  /** What a gate on the file's own text would need and the file does not contain. */
-  absent: RegExp;
-  /** The same workspace without the cross-file fact: the rule cannot report in `file`, and its prescan says so. */
-  without: Record<string, string>;
-}
-
-const CASES: Case[] = [
+const CASES: CrossFileCase[] = [
   {
     code: 'JWT104',
     why: 'a key literal in a config module that another module decodes with',
@@ -298,35 +278,7 @@ def me(authorization: str = Header(...)):
   },
 ];
 
-function findingsOf(ws: Workspace, code: string, noPrescan: boolean) {
-  return analyzeWorkspace(ws, { noPrescan, onlyRules: [code] }).findings.filter((f) => f.code === code);
-}
-
-describe('prescans accept files that hold findings only through other files', () => {
-  for (const c of CASES) {
-    it(`${c.code}: ${c.why}`, () => {
-      const rule = ruleByCode(c.code)!;
-      assert.ok(rule.prescan, `${c.code} declares a prescan`);
-      assert.doesNotMatch(c.files[c.file], c.absent, 'the case keeps its point: the file lacks what a text gate needs');
-      const ws = workspaceOf(c.files);
-      try {
-        const full = findingsOf(ws, c.code, true);
-        assert.ok(full.some((f) => f.file === abs(c.file)), `${c.code} reports in ${c.file}`);
-        assert.equal(mayReport(rule, ws.file(abs(c.file))!, ws), true);
-        assert.deepEqual(findingsOf(ws, c.code, false), full);
-      } finally {
-        ws.dispose();
-      }
-      const other = workspaceOf({ ...c.files, ...c.without });
-      try {
-        assert.ok(!findingsOf(other, c.code, true).some((f) => f.file === abs(c.file)), `without the cross-file fact ${c.code} does not report in ${c.file}`);
-        assert.equal(mayReport(rule, other.file(abs(c.file))!, other), false, 'and the prescan rejects the file');
-      } finally {
-        other.dispose();
-      }
-    });
-  }
-});
+describeCrossFileCases(CASES);
 
 describe('JWT104 sample secrets: names and values written as joined string literals', () => {
   const CASES: { why: string; text: string; absent: RegExp; ok: string }[] = [
@@ -346,18 +298,7 @@ describe('JWT104 sample secrets: names and values written as joined string liter
   for (const c of CASES) {
     it(c.why, () => {
       assert.doesNotMatch(c.text, c.absent, 'the case keeps its point');
-      const ws = workspaceOf({ 'app.py': c.text, 'other.py': c.ok });
-      try {
-        const rule = ruleByCode('JWT104')!;
-        const full = findingsOf(ws, 'JWT104', true);
-        assert.ok(full.some((f) => f.file === abs('app.py')), 'JWT104 reports in app.py');
-        assert.ok(!full.some((f) => f.file === abs('other.py')), 'and not in other.py');
-        assert.equal(mayReport(rule, ws.file(abs('app.py'))!, ws), true);
-        assert.equal(mayReport(rule, ws.file(abs('other.py'))!, ws), false);
-        assert.deepEqual(findingsOf(ws, 'JWT104', false), full);
-      } finally {
-        ws.dispose();
-      }
+      assertTextCase('JWT104', c.text, c.ok);
     });
   }
 });
@@ -383,17 +324,7 @@ key = "test"
 `,
   };
 
-  it('no file passes and nothing is parsed to find out', () => {
-    const ws = workspaceOf(LIBRARY);
-    try {
-      for (const code of ['JWT104', 'JWT110', 'JWT113']) {
-        for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
-      }
-      assert.equal(ws.modelsBuilt, 0);
-    } finally {
-      ws.dispose();
-    }
-  });
+  it('no file passes and nothing is parsed to find out', () => assertNoFilePasses(LIBRARY, ['JWT104', 'JWT110', 'JWT113']));
 });
 
 describe('JWT105: a bare `key` counts only where it can be the secret-like name', () => {
@@ -414,18 +345,7 @@ describe('JWT105: a bare `key` counts only where it can be the secret-like name'
   ];
   for (const c of CASES) {
     it(c.why, () => {
-      const ws = workspaceOf({ 'app.py': c.text, 'other.py': c.ok });
-      try {
-        const rule = ruleByCode('JWT105')!;
-        const full = findingsOf(ws, 'JWT105', true);
-        assert.ok(full.some((f) => f.file === abs('app.py')), 'JWT105 reports in app.py');
-        assert.ok(!full.some((f) => f.file === abs('other.py')), 'and not in other.py');
-        assert.equal(mayReport(rule, ws.file(abs('app.py'))!, ws), true);
-        assert.equal(mayReport(rule, ws.file(abs('other.py'))!, ws), false);
-        assert.deepEqual(findingsOf(ws, 'JWT105', false), full);
-      } finally {
-        ws.dispose();
-      }
+      assertTextCase('JWT105', c.text, c.ok);
     });
   }
 });
@@ -459,17 +379,7 @@ def fetch(conn, user, path: str):
 `,
   };
 
-  it('no file passes and nothing is parsed to find out', () => {
-    const ws = workspaceOf(LIBRARY);
-    try {
-      for (const code of ['JWT105', 'JWT107', 'JWT108']) {
-        for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
-      }
-      assert.equal(ws.modelsBuilt, 0);
-    } finally {
-      ws.dispose();
-    }
-  });
+  it('no file passes and nothing is parsed to find out', () => assertNoFilePasses(LIBRARY, ['JWT105', 'JWT107', 'JWT108']));
 });
 
 describe("JWT108's decoding functions, found from the files that name them, follow re-exported aliases", () => {
@@ -501,7 +411,7 @@ def me(authorization: str = Header(...)):
       const ws = workspaceOf(files(deps));
       try {
         const found = findingsOf(ws, 'JWT108', true);
-        assert.ok(found.some((f) => f.file === abs('app/routes.py') && /403 instead of 401/.test(f.message)), 'the 403 is reported');
+        assert.ok(found.some((f) => f.file === virtualPath('app/routes.py') && /403 instead of 401/.test(f.message)), 'the 403 is reported');
         assert.deepEqual(findingsOf(ws, 'JWT108', false), found);
       } finally {
         ws.dispose();

@@ -8,22 +8,17 @@
  */
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as path from 'path';
 import { initParser } from '../../server/src/python/parser';
-import { analyzeWorkspace } from '../../server/src/core/analyze';
 import { mayReport } from '../../server/src/rules/rule';
 import { ruleByCode } from '../../server/src/rules/index';
 import type { Workspace } from '../../server/src/workspace/workspace';
-import { REPO_ROOT, workspaceOf } from '../support';
+import { virtualPath, workspaceOf } from '../support';
+import { assertNoFilePasses, assertTextCase, describeCrossFileCases, findingsOf, ROUTER, type CrossFileCase } from './prescan-cases';
 
 before(async () => {
   await initParser();
 });
 
-const ROOT = path.join(REPO_ROOT, '.virtual-workspace');
-const abs = (name: string) => path.join(ROOT, name);
-
-const ROUTER = 'from fastapi import APIRouter\n\nrouter = APIRouter()\n';
 
 const DECODER = `import os
 
@@ -37,19 +32,7 @@ def decode_claims(raw: str) -> dict:
 /** The same function name, not decoding anything. */
 const NOT_A_DECODER = 'def decode_claims(raw: str) -> dict:\n    return {"sub": raw}\n';
 
-interface Case {
-  code: string;
-  why: string;
-  files: Record<string, string>;
-  /** The file the finding is in. */
-  file: string;
-  /** What a gate on the file's own text would need and the file does not contain. */
-  absent: RegExp;
-  /** The same workspace without the cross-file fact: the rule cannot report in `file`, and its prescan says so. */
-  without: Record<string, string>;
-}
-
-const CASES: Case[] = [
+const CASES: CrossFileCase[] = [
   {
     code: 'JWT106',
     why: 'a query parameter reaches a decode through a helper that calls a helper in a third file',
@@ -202,38 +185,7 @@ async def on_error(request, exc):
 ];
 
 /** Findings of `code` with and without prescans; the two must be equal. */
-function findingsOf(ws: Workspace, code: string, noPrescan: boolean) {
-  return analyzeWorkspace(ws, { noPrescan, onlyRules: [code] }).findings.filter((f) => f.code === code);
-}
-
-describe('prescans accept files that hold findings only through other files', () => {
-  for (const c of CASES) {
-    it(`${c.code}: ${c.why}`, () => {
-      const rule = ruleByCode(c.code)!;
-      assert.ok(rule.prescan, `${c.code} declares a prescan`);
-      assert.doesNotMatch(c.files[c.file], c.absent, 'the case keeps its point: the file lacks what a text gate needs');
-      const ws = workspaceOf(c.files);
-      try {
-        const full = findingsOf(ws, c.code, true);
-        assert.ok(full.some((f) => f.file === abs(c.file)), `${c.code} reports in ${c.file} (got ${full.map((f) => path.relative(ROOT, f.file)).join(', ') || 'nothing'})`);
-        assert.equal(mayReport(rule, ws.file(abs(c.file))!, ws), true);
-        assert.deepEqual(findingsOf(ws, c.code, false), full);
-      } finally {
-        ws.dispose();
-      }
-    });
-
-    it(`${c.code}: the prescan rejects ${c.file} once the other file no longer provides the fact`, () => {
-      const ws = workspaceOf({ ...c.files, ...c.without });
-      try {
-        assert.equal(findingsOf(ws, c.code, true).filter((f) => f.file === abs(c.file)).length, 0, 'nothing to report');
-        assert.equal(mayReport(ruleByCode(c.code)!, ws.file(abs(c.file))!, ws), false);
-      } finally {
-        ws.dispose();
-      }
-    });
-  }
-});
+describeCrossFileCases(CASES);
 
 describe('prescans that read only the file: cases the previous text gates missed', () => {
   const TEXT_CASES: { code: string; why: string; text: string; old: RegExp; ok: string }[] = [
@@ -282,17 +234,7 @@ async def notes_of(owner: str):
   for (const c of TEXT_CASES) {
     it(`${c.code}: ${c.why}`, () => {
       assert.doesNotMatch(c.text, c.old, 'the previous gate would have skipped the file');
-      const ws = workspaceOf({ 'app.py': c.text, 'other.py': c.ok });
-      try {
-        const rule = ruleByCode(c.code)!;
-        const full = findingsOf(ws, c.code, true);
-        assert.ok(full.some((f) => f.file === abs('app.py')), `${c.code} reports in app.py`);
-        assert.equal(mayReport(rule, ws.file(abs('app.py'))!, ws), true);
-        assert.equal(mayReport(rule, ws.file(abs('other.py'))!, ws), false);
-        assert.deepEqual(findingsOf(ws, c.code, false), full);
-      } finally {
-        ws.dispose();
-      }
+      assertTextCase(c.code, c.text, c.ok);
     });
   }
 });
@@ -337,17 +279,7 @@ class Session:
   };
   const CODES = ['JWT106', 'JWT109', 'JWT111', 'SEC302', 'SEC303', 'SEC305', 'SEC306', 'ISO207'];
 
-  it('no file passes and nothing is parsed to find out', () => {
-    const ws = workspaceOf(LIBRARY);
-    try {
-      for (const code of CODES) {
-        for (const file of ws.allFiles()) assert.equal(mayReport(ruleByCode(code)!, file, ws), false, `${code} on ${path.basename(file.path)}`);
-      }
-      assert.equal(ws.modelsBuilt, 0);
-    } finally {
-      ws.dispose();
-    }
-  });
+  it('no file passes and nothing is parsed to find out', () => assertNoFilePasses(LIBRARY, CODES));
 });
 
 describe('prescans follow edits of the files their facts come from', () => {
@@ -358,9 +290,9 @@ describe('prescans follow edits of the files their facts come from', () => {
 
   function agrees(ws: Workspace, code: string, file: string, expected: boolean): void {
     const rule = ruleByCode(code)!;
-    assert.equal(mayReport(rule, ws.file(abs(file))!, ws), expected, `${code} prescan on ${file}`);
+    assert.equal(mayReport(rule, ws.file(virtualPath(file))!, ws), expected, `${code} prescan on ${file}`);
     const full = findingsOf(ws, code, true);
-    assert.equal(full.some((f) => f.file === abs(file)), expected, `${code} reports in ${file}`);
+    assert.equal(full.some((f) => f.file === virtualPath(file)), expected, `${code} reports in ${file}`);
     assert.deepEqual(findingsOf(ws, code, false), full);
   }
 
@@ -368,9 +300,9 @@ describe('prescans follow edits of the files their facts come from', () => {
     const ws = workspaceOf(JWT106_CASE.files);
     try {
       agrees(ws, 'JWT106', JWT106_CASE.file, true);
-      ws.setFile(abs('app/auth.py'), 'def check(raw: str) -> dict:\n    return {"sub": raw}\n');
+      ws.setFile(virtualPath('app/auth.py'), 'def check(raw: str) -> dict:\n    return {"sub": raw}\n');
       agrees(ws, 'JWT106', JWT106_CASE.file, false);
-      ws.setFile(abs('app/auth.py'), JWT106_CASE.files['app/auth.py']);
+      ws.setFile(virtualPath('app/auth.py'), JWT106_CASE.files['app/auth.py']);
       agrees(ws, 'JWT106', JWT106_CASE.file, true);
     } finally {
       ws.dispose();
@@ -381,7 +313,7 @@ describe('prescans follow edits of the files their facts come from', () => {
     const ws = workspaceOf({ ...JWT111_CASE.files, 'app/deps.py': 'from app.security import decode_claims\n\nload_identity = None\n' });
     try {
       agrees(ws, 'JWT111', JWT111_CASE.file, false);
-      ws.setFile(abs('app/deps.py'), JWT111_CASE.files['app/deps.py']);
+      ws.setFile(virtualPath('app/deps.py'), JWT111_CASE.files['app/deps.py']);
       agrees(ws, 'JWT111', JWT111_CASE.file, true);
     } finally {
       ws.dispose();
@@ -403,7 +335,7 @@ describe("prescans inside a library's own package", () => {
     const ws = workspaceOf(files);
     try {
       const rule = ruleByCode('ISO207')!;
-      const file = ws.file(abs('sqlalchemy/sql/report.py'))!;
+      const file = ws.file(virtualPath('sqlalchemy/sql/report.py'))!;
       const full = findingsOf(ws, 'ISO207', true);
       assert.ok(full.some((f) => f.file === file.path), 'ISO207 reports in report.py');
       assert.equal(mayReport(rule, file, ws), true);
