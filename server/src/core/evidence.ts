@@ -7,7 +7,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { RelatedLocation } from './types';
-import type { Workspace } from '../workspace/workspace';
+import { safeModel, type Workspace } from '../workspace/workspace';
 import type { ModuleModel, FunctionInfo } from '../python/module-model';
 import { allJwtCalls, jwtCallsIn, type JwtCall } from '../python/jwt-libs';
 import { jwtArguments } from '../python/jwt-decode';
@@ -75,14 +75,6 @@ function authenticatedRoutes(ws: Workspace) {
 
 function at(file: string, node: Node, message: string): RelatedLocation {
   return { file, range: rangeOf(node), message };
-}
-
-function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
-  try {
-    return ws.model(file);
-  } catch {
-    return undefined;
-  }
 }
 
 function limit(list: RelatedLocation[]): RelatedLocation[] {

@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
-import type { Workspace } from './workspace';
+import { safeModel, type Workspace } from './workspace';
 import { lookup } from './symbols';
 import { callArguments, children, dottedName, enclosingFunction, stringValue, walk } from '../python/syntax';
 
@@ -389,13 +389,6 @@ function joinPath(a: string, b: string): string {
   return a.replace(/\/+$/, '') + (b.startsWith('/') ? b : `/${b}`);
 }
 
-function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
-  try {
-    return ws.model(file);
-  } catch {
-    return undefined;
-  }
-}
 
 /** `.method` in a file's text: an attribute `method` (methods are identifiers, nothing to escape). */
 function attributeText(method: string): RegExp {

@@ -8,7 +8,8 @@
  * another module, or through the class of a callable instance). So the candidates start from the seeds and grow with the names of the verifying callables found, until
  * no new name appears. Knows nothing of rules.
  */
-import type { Workspace, WorkspaceFile } from './workspace';
+import { safeModel, type Workspace, type WorkspaceFile } from './workspace';
+import { wordsPattern } from './word-patterns';
 import type { FunctionInfo, ModuleModel } from '../python/module-model';
 import { mayUseJwtLibrary } from '../python/jwt-libs';
 import { functionVerdict, looksUpSessionToken } from './auth';
@@ -54,19 +55,6 @@ function mayVerify(fn: FunctionInfo, facts: FileFacts, names: RegExp | undefined
 
 /** Values that can stand for a callable: a name, an attribute, a call (an instance), `Annotated[...]`; not a list. */
 const ALIAS_VALUES: ReadonlySet<string> = new Set(['identifier', 'attribute', 'call', 'subscript']);
-
-function wordsPattern(names: Iterable<string>): RegExp | undefined {
-  const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
-  return list.length ? new RegExp(`\\b(?:${list.join('|')})\\b`) : undefined;
-}
-
-function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
-  try {
-    return ws.model(file);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Every function of the workspace that can be an auth dependency (a superset: the caller asks auth.ts of each), in

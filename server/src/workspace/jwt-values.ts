@@ -7,7 +7,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ModuleModel, ClassInfo } from '../python/module-model';
-import type { Workspace, WorkspaceFile } from './workspace';
+import { safeModel, type Workspace, type WorkspaceFile } from './workspace';
 import { allJwtCalls, JWT_LIBRARY_TEXT } from '../python/jwt-libs';
 import { jwtArguments, valueOf, type JwtCallArgs } from '../python/jwt-decode';
 import { callArguments, children, dottedName, enclosingFunction, isFString, isStringLike, stringValue } from '../python/syntax';
@@ -307,12 +307,7 @@ export function jwtKeyUses(ws: Workspace): KeyUse[] {
     const out: KeyUse[] = [];
     // Files that never say `jwt` or `jose` call no JWT library (verdicts cached by content: an edit re-tests one file).
     for (const file of ws.filesMentioning(JWT_LIBRARY_TEXT)) {
-      let model: ModuleModel | undefined;
-      try {
-        model = ws.model(file.path);
-      } catch {
-        continue;
-      }
+      const model = safeModel(ws, file.path);
       if (!model) continue;
       for (const jwt of allJwtCalls(model)) {
         if (jwt.kind !== 'decode' && jwt.kind !== 'encode') continue;

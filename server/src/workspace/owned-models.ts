@@ -6,7 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ClassInfo, ModuleModel } from '../python/module-model';
-import type { Workspace, WorkspaceFile } from './workspace';
+import { safeModel, type Workspace, type WorkspaceFile } from './workspace';
+import { wordsPattern } from './word-patterns';
 import { lookup } from './symbols';
 import { literalValue, stringValue } from '../python/syntax';
 
@@ -148,16 +149,6 @@ const MODEL_LIBRARY_TEXT = /sqlmodel|pydantic|sqlalchemy|tortoise|beanie|odmanti
 /** Factories whose result is a model base (`Base = declarative_base()`, `db = SQLAlchemy()` for `db.Model`). */
 const BASE_FACTORY_TEXT = /declarative_base|generate_base|registry|SQLAlchemy/;
 
-function alternation(names: Iterable<string>): string | undefined {
-  const list = [...new Set(names)].filter((n) => /^\w+$/.test(n)).sort();
-  return list.length ? `(?:${list.join('|')})` : undefined;
-}
-
-function wordsPattern(names: Iterable<string>): RegExp | undefined {
-  const alt = alternation(names);
-  return alt ? new RegExp(`\\b${alt}\\b`) : undefined;
-}
-
 /**
  * The words a file names where it could name a model base for a class of its own: in a class header's bases
  * (`class Task(Base, Mixin)`), as the last word of an alias assignment (`ModelBase = Base`, `Model = db.Model`), and
@@ -192,14 +183,6 @@ function extractBaseUseWords(text: string): Set<string> | 'any' {
     return 'any';
   }
   return words;
-}
-
-function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
-  try {
-    return ws.model(file);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -479,6 +479,15 @@ function mentioningKey(patternKey: string): string {
 }
 
 /** `root/src/app/api/deps.py` -> `app.api.deps`; `root/app/__init__.py` -> `app` (a package). */
+/** `ws.model(file)`, or undefined when building it throws: one bad file must not stop an index over many. */
+export function safeModel(ws: Workspace, file: string): ModuleModel | undefined {
+  try {
+    return ws.model(file);
+  } catch {
+    return undefined;
+  }
+}
+
 export function moduleNameFor(root: string, file: string): { moduleName: string; isPackage: boolean } {
   let rel = path.relative(root, file).split(path.sep).join('/');
   if (rel.startsWith('../')) rel = path.basename(file);
